@@ -1,0 +1,1 @@
+"""An asset-based data platform on Dagster: API extracts, cleaned tables, entities, models."""

@@ -1,0 +1,113 @@
+"""The `cleaned` group: one multi-asset per table, writing the table and its rejects."""
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+import dagster as dg
+import pandas as pd
+
+from dataplatform.cleaning import checks
+from dataplatform.cleaning.spec import TableSpec
+from dataplatform.cleaning.tables import CLEANED_TABLES
+from dataplatform.cleaning.validation import REJECT_REASON, Cleaned, clean_table
+from dataplatform.partitions import daily_partitions
+from dataplatform.resources.parquet_io_manager import ALLOW_MISSING_PARTITIONS, COLUMNS
+
+# Ids known by day d are those of every partition up to d; a window far larger than any
+# history, restricted to partitions that exist.
+HISTORY_UP_TO_DAY = dg.TimeWindowPartitionMapping(
+    start_offset=-100_000, end_offset=0, allow_nonexistent_upstream_partitions=True
+)
+
+
+def build_cleaned_asset(spec: TableSpec) -> dg.AssetsDefinition:
+    table_key = dg.AssetKey(["cleaned", spec.name])
+    rejects_key = dg.AssetKey(["cleaned", f"{spec.name}_rejects"])
+
+    @dg.multi_asset(
+        name=f"clean_{spec.name}",
+        group_name="cleaned",
+        partitions_def=daily_partitions,
+        ins={"raw": dg.AssetIn(key=["raw", spec.source]), **reference_inputs(spec)},
+        outs={
+            "table": dg.AssetOut(key=table_key, description=spec.description, kinds={"parquet"}),
+            "rejects": dg.AssetOut(
+                key=rejects_key,
+                description=f"Raw {spec.source} rows that failed validation, with the reason.",
+                kinds={"parquet"},
+            ),
+        },
+        check_specs=checks.check_specs(spec, table_key),
+    )
+    def clean(context: dg.AssetExecutionContext, raw: pd.DataFrame, **known: pd.DataFrame):
+        cleaned = clean_table(raw, spec)
+        context.log.info(
+            f"{spec.name} {context.partition_key}: {len(raw)} raw rows -> {len(cleaned.table)}"
+            f" clean, {len(cleaned.rejects)} rejected, {cleaned.exact_duplicates} duplicates"
+        )
+        yield dg.Output(cleaned.table, output_name="table", metadata=table_metadata(raw, cleaned))
+        yield dg.Output(cleaned.rejects, output_name="rejects", metadata=reject_metadata(cleaned))
+        previous_rows = previous_partition_rows(context, table_key)
+        yield from table_checks(raw, cleaned, spec, known, previous_rows)
+
+    return clean
+
+
+def reference_inputs(spec: TableSpec) -> dict[str, dg.AssetIn]:
+    return {
+        table: dg.AssetIn(
+            key=["cleaned", table],
+            partition_mapping=HISTORY_UP_TO_DAY,
+            metadata={COLUMNS: [column], ALLOW_MISSING_PARTITIONS: True},
+        )
+        for column, table in spec.references.items()
+    }
+
+
+def table_checks(
+    raw: pd.DataFrame,
+    cleaned: Cleaned,
+    spec: TableSpec,
+    known: dict[str, pd.DataFrame],
+    previous_rows: int | None,
+) -> Iterator[dg.AssetCheckResult]:
+    yield checks.schema_matches(cleaned)
+    yield checks.keys_not_null(cleaned.table, spec)
+    yield checks.keys_unique(cleaned.table, spec)
+    yield checks.reject_share_low(len(raw), len(cleaned.rejects))
+    yield checks.row_volume_stable(len(cleaned.table), previous_rows)
+    if spec.references:
+        known_ids = {column: known[table][column] for column, table in spec.references.items()}
+        yield checks.references_known(cleaned.table, known_ids)
+
+
+def table_metadata(raw: pd.DataFrame, cleaned: Cleaned) -> dict[str, object]:
+    return {
+        "raw_rows": len(raw),
+        "rejected_rows": len(cleaned.rejects),
+        "exact_duplicates_dropped": cleaned.exact_duplicates,
+        "superseded_versions": cleaned.superseded_versions,
+        "missing_columns": ", ".join(cleaned.missing_columns) or "none",
+        "unexpected_columns": ", ".join(cleaned.unexpected_columns) or "none",
+    }
+
+
+def reject_metadata(cleaned: Cleaned) -> dict[str, object]:
+    reasons = cleaned.rejects[REJECT_REASON].str.split(": ").str[0].value_counts()
+    lines = [f"| {column} | {count} |" for column, count in reasons.items()]
+    table = "\n".join(["| rejected on column | rows |", "|---|---|", *lines])
+    return {"rejects_by_column": dg.MetadataValue.md(table)}
+
+
+def previous_partition_rows(context: dg.AssetExecutionContext, key: dg.AssetKey) -> int | None:
+    previous = (date.fromisoformat(context.partition_key) - timedelta(days=1)).isoformat()
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[previous]), limit=1
+    ).records
+    if not records or records[0].asset_materialization is None:
+        return None
+    row_count = records[0].asset_materialization.metadata.get("dagster/row_count")
+    return int(row_count.value) if row_count is not None else None
+
+
+cleaned_assets = [build_cleaned_asset(spec) for spec in CLEANED_TABLES]

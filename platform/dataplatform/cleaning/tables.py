@@ -1,0 +1,93 @@
+"""The four cleaned tables of the streaming service: tracks, users, listens and reviews."""
+
+import pandas as pd
+import pandera.pandas as pdr
+
+from dataplatform.cleaning.spec import Field, Kind, TableSpec
+
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+DEVICES = ["mobile", "desktop", "web", "smart_speaker"]
+EARLIEST_BIRTH = pd.Timestamp("1900-01-01")
+
+
+def lower(values: pd.Series) -> pd.Series:
+    return values.str.lower()
+
+
+def upper(values: pd.Series) -> pd.Series:
+    return values.str.upper()
+
+
+ID = Field(Kind.INT, nullable=False, checks=[pdr.Check.ge(0)])
+
+TRACKS = TableSpec(
+    name="tracks",
+    source="tracks",
+    key=("track_id",),
+    version_column="updated_at",
+    description="Current state of every track (dimension): latest version per track_id.",
+    fields={
+        "track_id": ID,
+        "title": Field(Kind.TEXT, nullable=False),
+        "artist": Field(Kind.TEXT, nullable=False),
+        "album": Field(Kind.TEXT),
+        "genre": Field(Kind.TEXT, normalise=lower),
+        "duration_ms": Field(Kind.INT, checks=[pdr.Check.gt(0)]),
+        "release_date": Field(Kind.DATE),
+        "popularity": Field(Kind.INT, checks=[pdr.Check.in_range(0, 100)]),
+        "updated_at": Field(Kind.TIMESTAMP, nullable=False),
+    },
+)
+
+USERS = TableSpec(
+    name="users",
+    source="users",
+    key=("user_id",),
+    version_column="updated_at",
+    description="Current state of every user account (dimension): latest version per user_id.",
+    fields={
+        "user_id": ID,
+        "first_name": Field(Kind.TEXT),
+        "last_name": Field(Kind.TEXT),
+        "email": Field(Kind.TEXT, checks=[pdr.Check.str_matches(EMAIL_PATTERN)], normalise=lower),
+        "date_of_birth": Field(Kind.DATE, checks=[pdr.Check.ge(EARLIEST_BIRTH)]),
+        "city": Field(Kind.TEXT),
+        "country": Field(Kind.TEXT, checks=[pdr.Check.str_matches(r"^[A-Z]{2}$")], normalise=upper),
+        "signup_at": Field(Kind.TIMESTAMP),
+        "updated_at": Field(Kind.TIMESTAMP, nullable=False),
+    },
+)
+
+LISTENS = TableSpec(
+    name="listens",
+    source="listen_history",
+    key=("listen_id",),
+    description="One row per listen of a track by a user (fact), partitioned by day.",
+    references={"user_id": "users", "track_id": "tracks"},
+    fields={
+        "listen_id": Field(Kind.TEXT, nullable=False),
+        "user_id": ID,
+        "track_id": ID,
+        "listened_at": Field(Kind.TIMESTAMP, nullable=False),
+        "ms_played": Field(Kind.INT, checks=[pdr.Check.ge(0)]),
+        "device": Field(Kind.TEXT, checks=[pdr.Check.isin(DEVICES)], normalise=lower),
+    },
+)
+
+REVIEWS = TableSpec(
+    name="reviews",
+    source="reviews",
+    key=("review_id",),
+    description="Labelled reviews: text with a 1-5 star rating (fact), partitioned by day.",
+    references={"user_id": "users", "track_id": "tracks"},
+    fields={
+        "review_id": Field(Kind.TEXT, nullable=False),
+        "user_id": ID,
+        "track_id": ID,
+        "rating": Field(Kind.INT, nullable=False, checks=[pdr.Check.in_range(1, 5)]),
+        "text": Field(Kind.TEXT, nullable=False),
+        "created_at": Field(Kind.TIMESTAMP, nullable=False),
+    },
+)
+
+CLEANED_TABLES = (TRACKS, USERS, LISTENS, REVIEWS)

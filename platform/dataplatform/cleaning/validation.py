@@ -1,0 +1,157 @@
+"""Turns a raw text extract into a typed table and a rejects table, losing no row.
+
+Order: normalise text, drop exact duplicates, parse each column to its kind (a value that
+does not parse is a reject), check the declared rules with pandera (a violation is a
+reject), then resolve keys (latest version for dimensions, duplicate keys rejected for
+facts). Every rejected row keeps its original raw values and says why it was rejected.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import pandas as pd
+import pandera.errors
+import pyarrow as pa
+
+from dataplatform.cleaning.spec import Field, Kind, TableSpec
+
+REJECT_REASON = "_reject_reason"
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    table: pd.DataFrame
+    rejects: pd.DataFrame
+    exact_duplicates: int
+    superseded_versions: int
+    missing_columns: list[str]
+    unexpected_columns: list[str]
+
+
+class RejectReasons:
+    """Why each rejected row (by raw index) was rejected; a row may collect several reasons."""
+
+    def __init__(self) -> None:
+        self._by_row: dict[object, list[str]] = defaultdict(list)
+
+    def add(self, rows: pd.Index, reasons: pd.Series | str) -> None:
+        texts = reasons if isinstance(reasons, pd.Series) else pd.Series(reasons, index=rows)
+        for row, reason in texts.loc[rows].items():
+            self._by_row[row].append(reason)
+
+    @property
+    def rows(self) -> pd.Index:
+        return pd.Index(list(self._by_row))
+
+    def as_series(self) -> pd.Series:
+        return pd.Series(
+            {row: "; ".join(reasons) for row, reasons in self._by_row.items()}, dtype="string"
+        )
+
+
+def clean_table(raw: pd.DataFrame, spec: TableSpec) -> Cleaned:
+    columns = list(spec.fields)
+    text = normalise_text(raw.reindex(columns=columns), spec)
+    duplicate = text.duplicated()
+    text = text[~duplicate]
+    reasons = RejectReasons()
+    typed = parse_columns(text, spec, reasons)
+    check_rules(typed.drop(index=reasons.rows, errors="ignore"), spec, reasons)
+    valid = typed.drop(index=reasons.rows)
+    valid, superseded = resolve_keys(valid, spec, reasons)
+    rejects = raw.loc[reasons.rows].assign(**{REJECT_REASON: reasons.as_series()})
+    return Cleaned(
+        table=to_arrow_frame(valid, spec),
+        rejects=rejects.reset_index(drop=True),
+        exact_duplicates=int(duplicate.sum()),
+        superseded_versions=superseded,
+        missing_columns=[c for c in columns if c not in raw.columns],
+        unexpected_columns=[
+            c for c in raw.columns if c not in spec.fields and not c.startswith("_")
+        ],
+    )
+
+
+def normalise_text(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
+    """Strip and collapse whitespace, turn empty strings into nulls, apply per-field rules."""
+    result = {}
+    for name, field in spec.fields.items():
+        values = frame[name].astype("string").str.strip().str.replace(r"\s+", " ", regex=True)
+        values = values.mask(values == "")
+        result[name] = field.normalise(values) if field.normalise else values
+    return pd.DataFrame(result, index=frame.index)
+
+
+def parse_columns(text: pd.DataFrame, spec: TableSpec, reasons: RejectReasons) -> pd.DataFrame:
+    typed = {}
+    for name, field in spec.fields.items():
+        parsed = parse_values(text[name], field)
+        unparsable = text[name].notna() & parsed.isna()
+        if unparsable.any():
+            bad = text.index[unparsable]
+            reasons.add(
+                bad,
+                name
+                + ": "
+                + text.loc[bad, name].map(repr)
+                + f" is not a valid {field.kind.name.lower()}",
+            )
+        typed[name] = parsed
+    return pd.DataFrame(typed, index=text.index)
+
+
+def parse_values(values: pd.Series, field: Field) -> pd.Series:
+    match field.kind:
+        case Kind.INT:
+            numbers = pd.to_numeric(values.astype(object), errors="coerce")
+            return numbers.where(numbers % 1 == 0).astype("Int64")
+        case Kind.FLOAT:
+            return pd.to_numeric(values.astype(object), errors="coerce").astype("Float64")
+        case Kind.TIMESTAMP:
+            return pd.to_datetime(
+                values.astype(object), utc=True, errors="coerce", format="ISO8601"
+            )
+        case Kind.DATE:
+            return pd.to_datetime(values.astype(object), errors="coerce", format="%Y-%m-%d")
+        case Kind.TEXT:
+            return values
+
+
+def check_rules(typed: pd.DataFrame, spec: TableSpec, reasons: RejectReasons) -> None:
+    try:
+        spec.pandera_schema().validate(typed, lazy=True)
+    except pandera.errors.SchemaErrors as errors:
+        cases = errors.failure_cases.dropna(subset=["index"])
+        for (row, column), failures in cases.groupby(["index", "column"], sort=False):
+            reasons.add(pd.Index([row]), describe_failure(column, failures))
+
+
+def describe_failure(column: str, failures: pd.DataFrame) -> str:
+    checks = [str(check) for check in failures["check"]]
+    if checks == ["not_nullable"]:
+        return f"{column}: missing (required)"
+    return f"{column}: {failures['failure_case'].iloc[0]!r} fails {', '.join(checks)}"
+
+
+def resolve_keys(
+    valid: pd.DataFrame, spec: TableSpec, reasons: RejectReasons
+) -> tuple[pd.DataFrame, int]:
+    key = list(spec.key)
+    if spec.is_dimension:
+        latest = valid.sort_values(spec.version_column, kind="stable").drop_duplicates(
+            key, keep="last"
+        )
+        return latest.sort_index(), len(valid) - len(latest)
+    repeated = valid.duplicated(key, keep="first")
+    if repeated.any():
+        rows = valid.index[repeated]
+        reasons.add(rows, f"duplicate key {', '.join(key)}: an earlier row has the same key")
+    return valid[~repeated], 0
+
+
+def to_arrow_frame(valid: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
+    """The table in its declared Parquet types (dates as date32, not timestamps)."""
+    table = pa.Table.from_pandas(valid.reset_index(drop=True), preserve_index=False)
+    return table.cast(spec.arrow_schema(), safe=False).to_pandas(types_mapper=pd.ArrowDtype)

@@ -1,0 +1,1 @@
+"""Raw extracts from the source API, one daily-partitioned asset per endpoint."""
