@@ -71,14 +71,15 @@ def table_checks(
     known: dict[str, pd.DataFrame],
     previous_rows: int | None,
 ) -> Iterator[dg.AssetCheckResult]:
+    keys = cleaned.table.select([*spec.key, *spec.references]).to_pandas()
     yield checks.schema_matches(cleaned)
-    yield checks.keys_not_null(cleaned.table, spec)
-    yield checks.keys_unique(cleaned.table, spec)
+    yield checks.keys_not_null(keys, spec)
+    yield checks.keys_unique(keys, spec)
     yield checks.reject_share_low(len(raw), len(cleaned.rejects))
-    yield checks.row_volume_stable(len(cleaned.table), previous_rows)
+    yield checks.row_volume_stable(len(keys), previous_rows)
     if spec.references:
         known_ids = {column: known[table][column] for column, table in spec.references.items()}
-        yield checks.references_known(cleaned.table, known_ids)
+        yield checks.references_known(keys, known_ids)
 
 
 def table_metadata(raw: pd.DataFrame, cleaned: Cleaned) -> dict[str, object]:

@@ -22,7 +22,7 @@ REJECT_REASON = "_reject_reason"
 
 @dataclass(frozen=True)
 class Cleaned:
-    table: pd.DataFrame
+    table: pa.Table
     rejects: pd.DataFrame
     exact_duplicates: int
     superseded_versions: int
@@ -63,7 +63,7 @@ def clean_table(raw: pd.DataFrame, spec: TableSpec) -> Cleaned:
     valid, superseded = resolve_keys(valid, spec, reasons)
     rejects = raw.loc[reasons.rows].assign(**{REJECT_REASON: reasons.as_series()})
     return Cleaned(
-        table=to_arrow_frame(valid, spec),
+        table=to_arrow_table(valid, spec),
         rejects=rejects.reset_index(drop=True),
         exact_duplicates=int(duplicate.sum()),
         superseded_versions=superseded,
@@ -151,7 +151,7 @@ def resolve_keys(
     return valid[~repeated], 0
 
 
-def to_arrow_frame(valid: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
-    """The table in its declared Parquet types (dates as date32, not timestamps)."""
+def to_arrow_table(valid: pd.DataFrame, spec: TableSpec) -> pa.Table:
+    """The table in its declared Parquet types and nullability (dates as date32)."""
     table = pa.Table.from_pandas(valid.reset_index(drop=True), preserve_index=False)
-    return table.cast(spec.arrow_schema(), safe=False).to_pandas(types_mapper=pd.ArrowDtype)
+    return table.cast(spec.arrow_schema(), safe=False)

@@ -18,7 +18,7 @@ ALLOW_MISSING_PARTITIONS = "allow_missing_partitions"
 
 
 class ParquetIOManager(dg.ConfigurableIOManager):
-    """One Parquet file per asset partition under `base_path`.
+    """One Parquet file per asset partition under `base_path`; inputs load as DataFrames.
 
     Layout: `<base_path>/<asset/key/path>/<partition_key>.parquet`, or
     `<base_path>/<asset/key/path>.parquet` for unpartitioned assets. Writes go to a
@@ -29,14 +29,9 @@ class ParquetIOManager(dg.ConfigurableIOManager):
     base_path: str
     storage_options: dict[str, str] | None = None
 
-    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
-        if not isinstance(obj, pd.DataFrame):
-            raise TypeError(
-                f"ParquetIOManager stores pandas DataFrames; asset"
-                f" {context.asset_key.to_user_string()} returned {type(obj).__name__}"
-            )
+    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame | pa.Table) -> None:
         path = self._path(context.asset_key, self._output_partition(context))
-        table = pa.Table.from_pandas(obj, preserve_index=False)
+        table = _as_arrow(obj, context.asset_key)
         self._write_atomically(table, path)
         context.add_output_metadata(self._written_metadata(table, path))
 
@@ -105,6 +100,18 @@ class ParquetIOManager(dg.ConfigurableIOManager):
             )
         with path.open("rb") as source:
             return pq.read_table(source, columns=list(columns) if columns else None).to_pandas()
+
+
+def _as_arrow(obj: object, asset_key: dg.AssetKey) -> pa.Table:
+    """Arrow tables are written as they are, keeping declared types and nullability."""
+    if isinstance(obj, pa.Table):
+        return obj
+    if isinstance(obj, pd.DataFrame):
+        return pa.Table.from_pandas(obj, preserve_index=False)
+    raise TypeError(
+        f"ParquetIOManager stores pandas DataFrames or Arrow tables; asset"
+        f" {asset_key.to_user_string()} returned {type(obj).__name__}"
+    )
 
 
 def _replace(source: UPath, target: UPath) -> None:

@@ -1,0 +1,46 @@
+# Two commands: `make run` materialises yesterday's daily refresh, `make test` runs the tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+DEMO_API_PORT ?= 8765
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+.PHONY: install run test dev bench lint lock clean
+
+$(INSTALLED): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(INSTALLED)
+
+run: install
+	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/dataplatform run
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+dev: install
+	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/python -m dataplatform.demo_api --port $(DEMO_API_PORT) & demo=$$!; \
+	trap "kill $$demo" EXIT INT TERM; \
+	DATAPLATFORM_API_URL=http://127.0.0.1:$(DEMO_API_PORT) $(BIN)/dagster dev -w workspace.yaml
+
+bench: install
+	$(BIN)/python bench/run.py
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+# Re-resolve the pinned versions after changing dependency ranges in pyproject.toml.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet --upgrade pip && .lock-venv/bin/pip install --quiet '.[dev]'
+	.lock-venv/bin/pip freeze --exclude dataplatform > constraints.txt && rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV) data .dagster_home

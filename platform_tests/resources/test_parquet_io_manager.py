@@ -1,0 +1,163 @@
+"""The Parquet IO manager: round trips, partitions, projections, atomicity, metadata."""
+
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from dataplatform.resources import parquet_io_manager
+from dataplatform.resources.parquet_io_manager import (
+    ALLOW_MISSING_PARTITIONS,
+    COLUMNS,
+    ParquetIOManager,
+)
+
+days = dg.DailyPartitionsDefinition(start_date="2026-01-01")
+
+
+@dg.asset(partitions_def=days)
+def daily_numbers(context: dg.AssetExecutionContext) -> pd.DataFrame:
+    day = context.partition_key
+    return pd.DataFrame({"day": [day, day], "value": [1, 2], "label": ["a", None]})
+
+
+@dg.asset(
+    partitions_def=days,
+    ins={
+        "history": dg.AssetIn(
+            key="daily_numbers",
+            partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-2),
+        )
+    },
+)
+def three_day_window(history: pd.DataFrame) -> pd.DataFrame:
+    return history
+
+
+@dg.asset
+def unpartitioned_numbers() -> pd.DataFrame:
+    return pd.DataFrame({"value": [3.5, None]})
+
+
+def materialize_days(io_manager: ParquetIOManager, *keys: str, assets=(daily_numbers,)) -> None:
+    for key in keys:
+        result = dg.materialize(assets, partition_key=key, resources={"io_manager": io_manager})
+        assert result.success
+
+
+def test_partition_written_to_its_own_file_with_standard_metadata(tmp_path: Path) -> None:
+    io_manager = ParquetIOManager(base_path=str(tmp_path))
+    result = dg.materialize(
+        [daily_numbers], partition_key="2026-01-02", resources={"io_manager": io_manager}
+    )
+
+    path = tmp_path / "daily_numbers" / "2026-01-02.parquet"
+    assert pq.read_table(path).num_rows == 2
+    metadata = result.asset_materializations_for_node("daily_numbers")[0].metadata
+    assert metadata["dagster/row_count"].value == 2
+    schema = metadata["dagster/column_schema"].value
+    assert [(c.name, c.type) for c in schema.columns] == [
+        ("day", "string"),
+        ("value", "int64"),
+        ("label", "string"),
+    ]
+    assert metadata["path"].value == str(path)
+
+
+def test_multi_partition_input_loads_the_whole_range(tmp_path: Path) -> None:
+    io_manager = ParquetIOManager(base_path=str(tmp_path))
+    materialize_days(io_manager, "2026-01-01", "2026-01-02", "2026-01-03")
+
+    result = dg.materialize(
+        [daily_numbers, three_day_window],
+        selection=[three_day_window.key],
+        partition_key="2026-01-03",
+        resources={"io_manager": io_manager},
+    )
+
+    window = result.output_for_node("three_day_window")
+    assert sorted(window["day"].unique()) == ["2026-01-01", "2026-01-02", "2026-01-03"]
+    assert len(window) == 6
+
+
+def test_missing_upstream_partition_is_a_clear_error(tmp_path: Path) -> None:
+    io_manager = ParquetIOManager(base_path=str(tmp_path))
+    materialize_days(io_manager, "2026-01-03")
+
+    with pytest.raises(FileNotFoundError, match=r"daily_numbers/2026-01-01\.parquet"):
+        dg.materialize(
+            [daily_numbers, three_day_window],
+            selection=[three_day_window.key],
+            partition_key="2026-01-03",
+            resources={"io_manager": io_manager},
+        )
+
+
+def test_projection_and_missing_partitions_allowed_by_input_metadata(tmp_path: Path) -> None:
+    @dg.asset(
+        partitions_def=days,
+        ins={
+            "history": dg.AssetIn(
+                key="daily_numbers",
+                partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-2),
+                metadata={COLUMNS: ["value"], ALLOW_MISSING_PARTITIONS: True},
+            )
+        },
+    )
+    def values_so_far(history: pd.DataFrame) -> pd.DataFrame:
+        return history
+
+    io_manager = ParquetIOManager(base_path=str(tmp_path))
+    materialize_days(io_manager, "2026-01-03")
+    result = dg.materialize(
+        [daily_numbers, values_so_far],
+        selection=[values_so_far.key],
+        partition_key="2026-01-03",
+        resources={"io_manager": io_manager},
+    )
+
+    assert list(result.output_for_node("values_so_far").columns) == ["value"]
+    assert len(result.output_for_node("values_so_far")) == 2
+
+
+def test_round_trip_on_an_fsspec_url() -> None:
+    io_manager = ParquetIOManager(base_path="memory://lake/data")
+    dg.materialize([unpartitioned_numbers], resources={"io_manager": io_manager})
+
+    stored = io_manager.path_for(unpartitioned_numbers.key)
+    assert str(stored) == "memory://lake/data/unpartitioned_numbers.parquet"
+    with stored.open("rb") as source:
+        assert pq.read_table(source).column("value").to_pylist() == [3.5, None]
+
+
+def test_failed_write_keeps_the_previous_version_and_leaves_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    io_manager = ParquetIOManager(base_path=str(tmp_path))
+    materialize_days(io_manager, "2026-01-01")
+    path = tmp_path / "daily_numbers" / "2026-01-01.parquet"
+    before = path.read_bytes()
+
+    def crash_mid_write(table, sink, **kwargs) -> None:
+        sink.write(b"PAR1 half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(parquet_io_manager.pq, "write_table", crash_mid_write)
+    with pytest.raises(OSError, match="disk full"):
+        materialize_days(io_manager, "2026-01-01")
+
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir()) == ["2026-01-01.parquet"]
+
+
+def test_non_dataframe_output_is_refused_with_the_asset_named(tmp_path: Path) -> None:
+    @dg.asset
+    def not_a_frame() -> dict:
+        return {"a": 1}
+
+    with pytest.raises(TypeError, match="not_a_frame returned dict"):
+        dg.materialize(
+            [not_a_frame], resources={"io_manager": ParquetIOManager(base_path=str(tmp_path))}
+        )

@@ -1,0 +1,132 @@
+"""The source API client against the real demo API: pages, faults, retries, auth, errors."""
+
+import logging
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+
+from dataplatform.demo_api import DemoApiConfig, DemoApiServer, FaultConfig
+from dataplatform.resources.source_api import (
+    SourceApiClient,
+    SourceApiConfigError,
+    SourceApiError,
+)
+from platform_tests.demo_data import DAY, SMALL
+
+FAST_RETRIES = {"backoff_seconds": 0.01, "max_backoff_seconds": 0.05}
+
+
+@contextmanager
+def faulty_api(**faults: object) -> Iterator[DemoApiServer]:
+    config = DemoApiConfig(**{**SMALL.__dict__, "faults": FaultConfig(**faults)})
+    with DemoApiServer(config) as server:
+        yield server
+
+
+def client(server: DemoApiServer, **settings: object) -> SourceApiClient:
+    return SourceApiClient(base_url=server.url, **{**FAST_RETRIES, **settings})
+
+
+def api_total(server: DemoApiServer, endpoint: str) -> int:
+    return httpx.get(f"{server.url}/{endpoint}", params={"day": DAY, "size": 1}).json()["total"]
+
+
+def test_all_pages_are_fetched_and_match_a_single_page(demo_api: DemoApiServer) -> None:
+    total = api_total(demo_api, "listen_history")
+
+    paged = client(demo_api, page_size=128, concurrency=4).fetch_day("listen_history", DAY)
+    whole = client(demo_api, page_size=10_000).fetch_day("listen_history", DAY)
+
+    assert paged.pages == math.ceil(total / 128)
+    assert len(paged.records) == total
+    business = [c for c in whole.records.columns if not c.startswith("_")]
+    assert paged.records[business].equals(whole.records[business])
+    assert paged.records["_page"].max() == paged.pages
+
+
+def test_records_are_kept_as_text_exactly_as_given(demo_api: DemoApiServer) -> None:
+    records = client(demo_api).fetch_day("listen_history", DAY).records
+
+    assert all(str(records[c].dtype) == "string" for c in records.columns if not c.startswith("_"))
+    numbers = records["ms_played"].dropna()
+    assert numbers.str.fullmatch(r"-?\d+").mean() > 0.9  # ints arrive as their JSON text
+    assert not numbers.str.fullmatch(r"-?\d+").all()  # and the dirty values are kept too
+
+
+def test_days_filter_the_records(demo_api: DemoApiServer) -> None:
+    first = client(demo_api).fetch_day("reviews", DAY).records
+    second = client(demo_api).fetch_day("reviews", "2026-03-05").records
+
+    assert set(first["review_id"]).isdisjoint(set(second["review_id"]))
+
+
+@pytest.mark.parametrize("kind", ["error", "rate_limit", "truncate"])
+def test_transient_faults_below_the_retry_limit_are_retried(kind: str) -> None:
+    with faulty_api(fail_first_attempts=2, fail_first_kind=kind, retry_after_seconds=0.05) as api:
+        extract = client(api, page_size=500, max_attempts=3).fetch_day("tracks", DAY)
+
+        assert len(extract.records) == api_total(api, "tracks")
+        assert extract.retries == 2 * extract.pages
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [("error", "HTTP 500"), ("rate_limit", "HTTP 429"), ("truncate", "truncated JSON")],
+)
+def test_faults_above_the_retry_limit_give_a_clear_error(kind: str, expected: str) -> None:
+    with faulty_api(fail_first_attempts=3, fail_first_kind=kind, retry_after_seconds=0.05) as api:
+        with pytest.raises(SourceApiError) as raised:
+            client(api, max_attempts=3).fetch_day("tracks", DAY)
+
+    message = str(raised.value)
+    assert f"GET /tracks day={DAY} page=1" in message
+    assert "gave up after 3 attempts" in message
+    assert expected in message
+
+
+def test_slow_responses_time_out_and_are_retried() -> None:
+    with faulty_api(fail_first_attempts=1, fail_first_kind="slow", slow_seconds=2.0) as api:
+        extract = client(api, timeout_seconds=0.3).fetch_day("tracks", DAY)
+
+    assert extract.retries == extract.pages
+
+
+def test_retry_after_is_honoured(caplog: pytest.LogCaptureFixture) -> None:
+    with faulty_api(
+        fail_first_attempts=1, fail_first_kind="rate_limit", retry_after_seconds=0.4
+    ) as api:
+        with caplog.at_level(logging.WARNING):
+            client(api, page_size=10_000).fetch_day("tracks", DAY)
+
+    assert "HTTP 429; retrying in 0.4s" in caplog.text
+
+
+def test_token_is_sent_and_its_absence_is_a_configuration_error() -> None:
+    config = DemoApiConfig(**{**SMALL.__dict__, "token": "s3cret-token"})
+    with DemoApiServer(config) as api:
+        assert len(client(api, token="s3cret-token").fetch_day("tracks", DAY).records) > 0
+        for token in (None, "wrong"):
+            with pytest.raises(SourceApiConfigError, match="DATAPLATFORM_API_TOKEN") as raised:
+                client(api, token=token).fetch_day("tracks", DAY)
+            assert "s3cret-token" not in str(raised.value)
+
+
+def test_unreachable_api_fails_fast_naming_the_setting() -> None:
+    unreachable = SourceApiClient(base_url="http://127.0.0.1:9", max_attempts=5)
+
+    with pytest.raises(SourceApiConfigError, match="DATAPLATFORM_API_URL"):
+        unreachable.fetch_day("tracks", DAY)
+
+
+@pytest.mark.parametrize("page_size", [0, 10_001])
+def test_bad_page_size_names_the_setting(demo_api: DemoApiServer, page_size: int) -> None:
+    with pytest.raises(SourceApiConfigError, match="page_size"):
+        client(demo_api, page_size=page_size).fetch_day("tracks", DAY)
+
+
+def test_unknown_endpoint_is_a_configuration_error(demo_api: DemoApiServer) -> None:
+    with pytest.raises(SourceApiConfigError, match="/albums does not exist"):
+        client(demo_api).fetch_day("albums", DAY)
