@@ -28,9 +28,10 @@ def main(argv: list[str] | None = None) -> int:
         "--demo-api",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="serve the bundled demo API on a free port (default: if DATAPLATFORM_API_URL is unset)",
+        help="serve the bundled demo API on a free port (default: unless DATAPLATFORM_API_URL)",
     )
     run.add_argument("--listens-per-day", type=int, default=5_000, help="demo API volume")
+    run.add_argument("--verbose", action="store_true", help="print every Dagster event")
     args = parser.parse_args(argv)
     return run_partition(args)
 
@@ -48,8 +49,12 @@ def run_partition(args: argparse.Namespace) -> int:
         instance = stack.enter_context(local_instance())
         definitions = importlib.import_module("dataplatform.definitions").defs
         console.print(f"Materialising [bold]{args.job}[/] for partition [bold]{partition}[/] ...")
-        result = definitions.get_job_def(args.job).execute_in_process(
-            partition_key=partition, instance=instance, raise_on_error=False
+        log_level = "DEBUG" if args.verbose else "WARNING"
+        result = definitions.resolve_job_def(args.job).execute_in_process(
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            partition_key=partition,
+            instance=instance,
+            raise_on_error=False,
         )
         print_summary(result, partition)
     return 0 if result.success else 1
@@ -62,30 +67,40 @@ def demo_api_config(listens_per_day: int) -> DemoApiConfig:
 
 
 def local_instance() -> dg.DagsterInstance:
+    """The embedded default: a SQLite instance in DAGSTER_HOME (./.dagster_home)."""
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path.cwd() / ".dagster_home")))
     home.mkdir(parents=True, exist_ok=True)
+    settings = home / "dagster.yaml"
+    if not settings.exists():
+        settings.write_text("telemetry:\n  enabled: false\n")
+    console.print(f"Dagster instance: {home}")
     return dg.DagsterInstance.get()
 
 
 def print_summary(result: dg.ExecuteInProcessResult, partition: str) -> None:
     table = Table(title=f"Materialised for {partition}")
-    for column in ("asset", "rows", "where"):
-        table.add_column(column)
+    table.add_column("asset")
+    table.add_column("rows", justify="right")
+    table.add_column("where", overflow="fold")
     for event in result.get_asset_materialization_events():
-        materialization = event.asset_materialization
+        materialization = event.step_materialization_data.materialization
         metadata = materialization.metadata
         rows = metadata.get("dagster/row_count")
         path = metadata.get("path")
         table.add_row(
             materialization.asset_key.to_user_string(),
             str(rows.value) if rows else "-",
-            str(path.value) if path else "-",
+            _relative(str(path.value)) if path else "-",
         )
     console.print(table)
     print_failed_checks(result)
     status = "[green]succeeded[/]" if result.success else "[red]FAILED[/]"
     console.print(f"Run {result.run_id} {status}.")
     console.print("Open the UI with [bold]make dev[/] and browse to http://127.0.0.1:3000")
+
+
+def _relative(path: str) -> str:
+    return os.path.relpath(path) if path.startswith(str(Path.cwd())) else path
 
 
 def print_failed_checks(result: dg.ExecuteInProcessResult) -> None:

@@ -8,6 +8,7 @@ import pandas as pd
 from dataplatform.cleaning.assets import build_cleaned_asset
 from dataplatform.cleaning.tables import TRACKS
 from dataplatform.resources import ParquetIOManager
+from platform_tests.events import check_results
 
 DAY = "2026-03-04"
 clean_tracks = build_cleaned_asset(TRACKS)
@@ -64,11 +65,6 @@ def test_schema_drift_blocks_downstream_but_keeps_the_data(tmp_path: Path) -> No
 
     result = materialize_with_downstream(tmp_path)
 
-    evaluations = {
-        e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data.passed
-        for e in result.all_events
-        if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
-    }
-    assert evaluations["schema_matches"] is False
+    assert check_results(result)[("tracks", "schema_matches")] is False
     assert not result.asset_materializations_for_node("track_report")
     assert (tmp_path / "cleaned" / "tracks" / f"{DAY}.parquet").exists()

@@ -37,14 +37,16 @@ def test_schema_check_fails_when_a_column_is_missing() -> None:
 
 
 def test_reference_check_warns_when_too_many_rows_are_orphans() -> None:
-    table = listens([str(i) for i in range(200)], users=[1] * 199 + [99])
+    allowed = int(100 * checks.MAX_ORPHAN_SHARE)
     known = {"user_id": pd.Series([1]), "track_id": pd.Series([1])}
+    table = listens([str(i) for i in range(100)], users=[1] * (100 - allowed) + [99] * allowed)
     assert checks.references_known(table, known).passed
 
-    table = listens([str(i) for i in range(200)], users=[1] * 190 + [99] * 10)
+    too_many = allowed + 1
+    table = listens([str(i) for i in range(100)], users=[1] * (100 - too_many) + [99] * too_many)
     result = checks.references_known(table, known)
     assert not result.passed and result.severity == WARN
-    assert result.metadata["unknown_user_id"].value == 10
+    assert result.metadata["unknown_user_id"].value == too_many
 
 
 def test_volume_check_warns_when_rows_collapse_against_previous_partition() -> None:
@@ -55,8 +57,9 @@ def test_volume_check_warns_when_rows_collapse_against_previous_partition() -> N
 
 
 def test_reject_share_check() -> None:
-    assert checks.reject_share_low(raw_rows=100, rejected_rows=5).passed
-    assert not checks.reject_share_low(raw_rows=100, rejected_rows=6).passed
+    allowed = int(100 * checks.MAX_REJECT_SHARE)
+    assert checks.reject_share_low(raw_rows=100, rejected_rows=allowed).passed
+    assert not checks.reject_share_low(raw_rows=100, rejected_rows=allowed + 1).passed
 
 
 def test_blocking_checks_are_exactly_schema_and_keys() -> None:

@@ -10,6 +10,7 @@ from dataplatform.demo_api import DemoApiConfig, DemoApiServer, FaultConfig
 from dataplatform.ingestion.assets import raw_assets
 from dataplatform.resources import ParquetIOManager, SourceApiClient
 from platform_tests.demo_data import DAY, SMALL
+from platform_tests.events import materialization_metadata
 
 TOKEN = "tok-9f8e7d6c5b4a"
 
@@ -38,8 +39,7 @@ def test_each_endpoint_lands_in_its_daily_partition_with_extraction_metadata(
     assert result.success
     for endpoint in ("tracks", "users", "listen_history", "reviews"):
         path = tmp_path / "raw" / endpoint / f"{DAY}.parquet"
-        [materialization] = result.asset_materializations_for_node(endpoint)
-        metadata = materialization.metadata
+        metadata = materialization_metadata(result, "raw", endpoint)
         assert pq.read_table(path).num_rows == metadata["dagster/row_count"].value > 0
         assert metadata["pages"].value == -(-metadata["dagster/row_count"].value // 250)
         assert metadata["bytes"].value > 0 and metadata["duration_seconds"].value > 0

@@ -1,5 +1,6 @@
 """The `cleaned` group: one multi-asset per table, writing the table and its rejects."""
 
+import warnings
 from collections.abc import Iterator
 from datetime import date, timedelta
 
@@ -13,11 +14,13 @@ from dataplatform.cleaning.validation import REJECT_REASON, Cleaned, clean_table
 from dataplatform.partitions import daily_partitions
 from dataplatform.resources.parquet_io_manager import ALLOW_MISSING_PARTITIONS, COLUMNS
 
-# Ids known by day d are those of every partition up to d; a window far larger than any
-# history, restricted to partitions that exist.
-HISTORY_UP_TO_DAY = dg.TimeWindowPartitionMapping(
-    start_offset=-100_000, end_offset=0, allow_nonexistent_upstream_partitions=True
-)
+# Ids known by day d are those of every partition up to d: a window far larger than any
+# history, restricted to partitions that exist. The parameter is marked beta in Dagster.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", dg.BetaWarning)
+    HISTORY_UP_TO_DAY = dg.TimeWindowPartitionMapping(
+        start_offset=-100_000, end_offset=0, allow_nonexistent_upstream_partitions=True
+    )
 
 
 def build_cleaned_asset(spec: TableSpec) -> dg.AssetsDefinition:

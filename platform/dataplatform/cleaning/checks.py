@@ -15,8 +15,8 @@ import pandas as pd
 from dataplatform.cleaning.spec import TableSpec
 from dataplatform.cleaning.validation import Cleaned
 
-MAX_REJECT_SHARE = 0.05
-MAX_ORPHAN_SHARE = 0.01
+MAX_REJECT_SHARE = 0.10
+MAX_ORPHAN_SHARE = 0.05
 MIN_VOLUME_RATIO = 0.5
 
 BLOCKING_CHECKS = {

@@ -22,6 +22,8 @@ from tenacity import (
 )
 
 MAX_PAGE_SIZE = 10_000
+# The server's Retry-After is obeyed, up to this bound against a misbehaving server.
+MAX_RETRY_AFTER_SECONDS = 300.0
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
@@ -176,8 +178,8 @@ class SourceApiClient(dg.ConfigurableResource):
             initial=self.backoff_seconds, max=self.max_backoff_seconds, jitter=self.backoff_seconds
         )(state)
         error = state.outcome.exception() if state.outcome else None
-        retry_after = getattr(error, "retry_after", None)
-        return min(max(backoff, retry_after or 0.0), self.max_backoff_seconds)
+        retry_after = getattr(error, "retry_after", None) or 0.0
+        return max(backoff, min(retry_after, MAX_RETRY_AFTER_SECONDS))
 
 
 class _RetryCounter:

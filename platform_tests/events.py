@@ -1,0 +1,20 @@
+"""Read materialisations and check evaluations out of a run result by asset key."""
+
+import dagster as dg
+
+
+def materialization_metadata(result: dg.ExecuteInProcessResult, *key: str) -> dict:
+    [event] = [
+        e for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey(key)
+    ]
+    return event.step_materialization_data.materialization.metadata
+
+
+def check_results(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], bool]:
+    """(table name, check name) -> passed, for every check evaluated in the run."""
+    evaluations = [
+        event.asset_check_evaluation_data
+        for event in result.all_events
+        if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    ]
+    return {(e.asset_key.path[-1], e.check_name): e.passed for e in evaluations}
