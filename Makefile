@@ -31,7 +31,7 @@ dev: install
 	DATAPLATFORM_API_URL=http://127.0.0.1:$(DEMO_API_PORT) $(BIN)/dagster dev -w workspace.yaml
 
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench.run
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

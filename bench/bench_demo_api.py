@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 
 import httpx
 import orjson
+
+from bench.common import demo_api_process
 
 PAGE_SIZE = 10_000
 TABLE_HEADER = (
@@ -27,20 +27,6 @@ class Pass:
     @property
     def records_per_second(self) -> float:
         return self.records / self.seconds
-
-
-def start_server(listens_per_day: int, seed: int) -> tuple[subprocess.Popen[str], str]:
-    """Launch `python -m dataplatform.demo_api` and return it with the URL it prints."""
-    command = [
-        sys.executable, "-m", "dataplatform.demo_api", "--host", "127.0.0.1", "--port", "0",
-        "--seed", str(seed), "--listens-per-day", str(listens_per_day),
-    ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    line = process.stdout.readline().strip() if process.stdout else ""
-    if not line.startswith("DEMO_API_URL="):
-        process.terminate()
-        raise RuntimeError(f"demo API did not start: {line!r}")
-    return process, line.removeprefix("DEMO_API_URL=")
 
 
 def read_all_pages(client: httpx.Client, day: str) -> Pass:
@@ -65,18 +51,14 @@ def main() -> None:
     parser.add_argument("--listens-per-day", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--day", default="2026-01-15")
-    parser.add_argument("--with-header", action="store_true", help="print the table header too")
     args = parser.parse_args()
-    process, url = start_server(args.listens_per_day, args.seed)
-    try:
-        with httpx.Client(base_url=url, trust_env=False, timeout=120.0) as client:
-            cold = read_all_pages(client, args.day)
-            warm = read_all_pages(client, args.day)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-    if args.with_header:
-        print(TABLE_HEADER)
+    with (
+        demo_api_process(args.listens_per_day, args.seed) as url,
+        httpx.Client(base_url=url, trust_env=False, timeout=120.0) as client,
+    ):
+        cold = read_all_pages(client, args.day)
+        warm = read_all_pages(client, args.day)
+    print(TABLE_HEADER)
     print(
         f"| {args.listens_per_day:,} | {cold.records:,} | {cold.megabytes:,.0f} "
         f"| {cold.seconds:.2f} | {cold.records_per_second:,.0f} "

@@ -2,7 +2,7 @@
 
 Both clients read the same day from the same demo API process (warmed first, so neither pays
 for data generation) with the same page size. Each runs in a fresh interpreter so its peak
-RSS is its own. Usage: `python bench/bench_extraction.py [listens_per_day]`.
+RSS is its own. Usage: `python -m bench.bench_extraction [listens_per_day]`.
 """
 
 import json
@@ -14,10 +14,9 @@ import dagster as dg
 import httpx
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).parent))
-from common import demo_api_process, markdown_table, measure_in_child, timed
-
-from dataplatform.resources import ParquetIOManager, SourceApiClient
+from bench.common import demo_api_process, markdown_table, measure_in_child, timed
+from dataplatform.resources.parquet_io_manager import ParquetIOManager
+from dataplatform.resources.source_api import SourceApiClient
 
 DAY = "2026-03-04"
 PAGE_SIZE = 10_000
@@ -44,9 +43,7 @@ def sequential_loop(url: str, out: Path) -> None:
 
 def platform_extract(url: str, out: Path) -> None:
     """What the raw asset does: the concurrent, retried client, then the Parquet IO manager."""
-    extract = SourceApiClient(base_url=url, page_size=PAGE_SIZE, concurrency=4).fetch_day(
-        "listen_history", DAY
-    )
+    extract = SourceApiClient(base_url=url, page_size=PAGE_SIZE).fetch_day("listen_history", DAY)
     context = dg.build_output_context(asset_key=dg.AssetKey(["raw", "listen_history"]))
     ParquetIOManager(base_path=str(out)).handle_output(context, extract.records)
 
@@ -60,9 +57,9 @@ def child(mode: str, url: str) -> None:
 def main(listens: int) -> None:
     with demo_api_process(listens) as url:
         total = httpx.get(f"{url}/listen_history", params={"day": DAY, "size": 1}).json()["total"]
-        measure_in_child(Path(__file__).name, "child", "baseline", url)  # warms the API's caches
-        baseline = measure_in_child(Path(__file__).name, "child", "baseline", url)
-        platform = measure_in_child(Path(__file__).name, "child", "platform", url)
+        measure_in_child(__spec__.name, "child", "baseline", url)  # warms the API's caches
+        baseline = measure_in_child(__spec__.name, "child", "baseline", url)
+        platform = measure_in_child(__spec__.name, "child", "platform", url)
     speedup = baseline["seconds"] / platform["seconds"]
     rows = [
         [name, f"{total:,}", run["seconds"], f"{total / run['seconds']:,.0f}", run["peak_rss_mb"]]

@@ -1,7 +1,6 @@
 """IO manager write of a 1,000,000-row frame against a bare `pyarrow.parquet.write_table`."""
 
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -12,13 +11,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-sys.path.insert(0, str(Path(__file__).parent))
-from common import markdown_table
-
-from dataplatform.resources import ParquetIOManager
+from bench.common import markdown_table
+from dataplatform.resources.parquet_io_manager import ParquetIOManager
 
 ROWS = 1_000_000
-REPEATS = 5
+REPEATS = 9
 
 
 def frame(rows: int) -> pd.DataFrame:

@@ -1,15 +1,12 @@
 """Helpers shared by the benchmarks: a demo API process, child-process measurement, tables."""
 
 import json
-import os
 import resource
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-
-BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 @contextmanager
@@ -40,10 +37,10 @@ def demo_api_process(listens_per_day: int, seed: int = 42) -> Iterator[str]:
         process.wait(timeout=30)
 
 
-def measure_in_child(script: str, *args: str) -> dict:
-    """Run `script` with args in a fresh interpreter; it prints one JSON line of results."""
+def measure_in_child(module: str, *args: str) -> dict:
+    """Run `python -m module args` in a fresh interpreter; it prints one JSON line of results."""
     output = subprocess.run(
-        [sys.executable, os.path.join(BENCH_DIR, script), *args],
+        [sys.executable, "-m", module, *args],
         capture_output=True,
         text=True,
         check=True,

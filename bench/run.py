@@ -1,4 +1,4 @@
-"""`make bench`: run every benchmark and write their tables to bench/RESULTS.md."""
+"""`make bench` (`python -m bench.run`): run every benchmark, write bench/RESULTS.md."""
 
 import datetime
 import os
@@ -9,9 +9,9 @@ from pathlib import Path
 
 BENCH = Path(__file__).parent
 BENCHMARKS = [
-    ("Demo API serving rate", "bench_demo_api.py"),
-    ("Extraction of 1,000,000 listens", "bench_extraction.py"),
-    ("Parquet IO manager write", "bench_io_manager.py"),
+    ("Demo API serving rate", "bench.bench_demo_api"),
+    ("Extraction of 1,000,000 listens", "bench.bench_extraction"),
+    ("Parquet IO manager write", "bench.bench_io_manager"),
 ]
 
 
@@ -19,17 +19,17 @@ def main() -> None:
     sections = [
         "# Benchmark results",
         "",
-        f"Produced by `make bench` (`python bench/run.py`) on {datetime.date.today()},"
+        f"Produced by `make bench` (`python -m bench.run`) on {datetime.date.today()},"
         f" {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}.",
         "Every figure is measured in the same run as its baseline.",
     ]
-    for title, script in BENCHMARKS:
+    for title, module in BENCHMARKS:
         print(f"== {title}", flush=True)
         output = subprocess.run(
-            [sys.executable, str(BENCH / script)], capture_output=True, text=True, check=True
+            [sys.executable, "-m", module], capture_output=True, text=True, check=True
         ).stdout
         print(output, flush=True)
-        sections += ["", f"## {title}", "", f"`python bench/{script}`", "", output.strip()]
+        sections += ["", f"## {title}", "", f"`python -m {module}`", "", output.strip()]
     (BENCH / "RESULTS.md").write_text("\n".join(sections) + "\n")
 
 

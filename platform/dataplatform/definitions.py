@@ -12,7 +12,8 @@ import dagster as dg
 from dataplatform.cleaning.assets import cleaned_assets
 from dataplatform.ingestion.assets import raw_assets
 from dataplatform.jobs import build_daily_refresh_schedule, daily_refresh_job, group_jobs
-from dataplatform.resources import ParquetIOManager, SourceApiClient
+from dataplatform.resources.parquet_io_manager import ParquetIOManager
+from dataplatform.resources.source_api import SourceApiClient
 
 DEFAULT_API_URL = "http://127.0.0.1:8765"
 

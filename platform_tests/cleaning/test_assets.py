@@ -7,7 +7,7 @@ import pandas as pd
 
 from dataplatform.cleaning.assets import build_cleaned_asset
 from dataplatform.cleaning.tables import TRACKS
-from dataplatform.resources import ParquetIOManager
+from dataplatform.resources.parquet_io_manager import ParquetIOManager
 from platform_tests.events import check_results
 
 DAY = "2026-03-04"

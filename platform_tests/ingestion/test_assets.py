@@ -8,7 +8,8 @@ import pytest
 
 from dataplatform.demo_api import DemoApiConfig, DemoApiServer, FaultConfig
 from dataplatform.ingestion.assets import raw_assets
-from dataplatform.resources import ParquetIOManager, SourceApiClient
+from dataplatform.resources.parquet_io_manager import ParquetIOManager
+from dataplatform.resources.source_api import SourceApiClient
 from platform_tests.demo_data import DAY, SMALL
 from platform_tests.events import materialization_metadata
 

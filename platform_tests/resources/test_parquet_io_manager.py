@@ -140,8 +140,8 @@ def test_failed_write_keeps_the_previous_version_and_leaves_no_temporary(
     path = tmp_path / "daily_numbers" / "2026-01-01.parquet"
     before = path.read_bytes()
 
-    def crash_mid_write(table, sink, **kwargs) -> None:
-        sink.write(b"PAR1 half a file")
+    def crash_mid_write(table, where, **kwargs) -> None:
+        Path(where).write_bytes(b"PAR1 half a file")
         raise OSError("disk full")
 
     monkeypatch.setattr(parquet_io_manager.pq, "write_table", crash_mid_write)

@@ -1,7 +1,7 @@
 """One daily-partitioned `raw` asset per source API endpoint: the day's records as given."""
 
 import dagster as dg
-import pandas as pd
+import pyarrow as pa
 
 from dataplatform.partitions import daily_partitions
 from dataplatform.resources.source_api import SourceApiClient
@@ -24,10 +24,10 @@ def build_raw_asset(endpoint: str) -> dg.AssetsDefinition:
     )
     def raw_endpoint(
         context: dg.AssetExecutionContext, source_api: SourceApiClient
-    ) -> dg.Output[pd.DataFrame]:
+    ) -> dg.Output[pa.Table]:
         extract = source_api.fetch_day(endpoint, context.partition_key)
         context.log.info(
-            f"/{endpoint} {context.partition_key}: {len(extract.records)} records in"
+            f"/{endpoint} {context.partition_key}: {extract.records.num_rows} records in"
             f" {extract.pages} pages, {extract.seconds:.1f}s"
         )
         return dg.Output(

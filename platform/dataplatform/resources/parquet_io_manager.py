@@ -75,8 +75,11 @@ class ParquetIOManager(dg.ConfigurableIOManager):
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
         try:
-            with temporary.open("wb") as sink:
-                pq.write_table(table, sink)
+            if _is_local(temporary):
+                pq.write_table(table, temporary.path)  # Arrow's native file I/O is faster
+            else:
+                with temporary.open("wb") as sink:
+                    pq.write_table(table, sink)
             _replace(temporary, path)
         finally:
             if temporary.exists():
@@ -114,8 +117,12 @@ def _as_arrow(obj: object, asset_key: dg.AssetKey) -> pa.Table:
     )
 
 
+def _is_local(path: UPath) -> bool:
+    return path.protocol in ("", "file", "local")
+
+
 def _replace(source: UPath, target: UPath) -> None:
-    if source.protocol in ("", "file", "local"):
+    if _is_local(source):
         os.replace(source.path, target.path)
     else:
         source.fs.mv(source.path, target.path)
