@@ -12,8 +12,11 @@ import dagster as dg
 from rich.console import Console
 from rich.table import Table
 
+from dataplatform.catalog.runs import finished_run
 from dataplatform.demo_api import DemoApiConfig, DemoApiServer
+from dataplatform.lineage.metadata import run_mcps
 from dataplatform.partitions import PARTITIONS_START_DATE
+from dataplatform.resources.datahub import CatalogDeliveryError, DataHubSink
 
 console = Console()
 
@@ -32,8 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     run.add_argument("--listens-per-day", type=int, default=5_000, help="demo API volume")
     run.add_argument("--verbose", action="store_true", help="print every Dagster event")
+    commands.add_parser("replay-lineage", help="send spooled catalog metadata to DataHub")
     args = parser.parse_args(argv)
-    return run_partition(args)
+    return run_partition(args) if args.command == "run" else replay_lineage()
 
 
 def run_partition(args: argparse.Namespace) -> int:
@@ -47,17 +51,37 @@ def run_partition(args: argparse.Namespace) -> int:
             os.environ["DATAPLATFORM_API_URL"] = server.url
             console.print(f"Demo source API serving at {server.url}")
         instance = stack.enter_context(local_instance())
-        definitions = importlib.import_module("dataplatform.definitions").defs
+        # Imported only now: the definitions read DATAPLATFORM_API_URL, set just above.
+        definitions = importlib.import_module("dataplatform.definitions")
         console.print(f"Materialising [bold]{args.job}[/] for partition [bold]{partition}[/] ...")
         log_level = "DEBUG" if args.verbose else "WARNING"
-        result = definitions.resolve_job_def(args.job).execute_in_process(
+        result = definitions.defs.resolve_job_def(args.job).execute_in_process(
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
             partition_key=partition,
             instance=instance,
             raise_on_error=False,
         )
+        record_run_in_catalog(definitions.datahub_sink(), instance, result.run_id)
         print_summary(result, partition)
     return 0 if result.success else 1
+
+
+def record_run_in_catalog(datahub: DataHubSink, instance: dg.DagsterInstance, run_id: str) -> None:
+    """What the run-status sensors do under the daemon, for a run made without one."""
+    run = finished_run(instance, instance.get_run_by_id(run_id))
+    delivery = datahub.emit(run_mcps(run, datahub.naming))
+    console.print(f"Catalog: run recorded in DataHub ({datahub.kind.value}: {delivery.status})")
+
+
+def replay_lineage() -> int:
+    datahub = importlib.import_module("dataplatform.definitions").datahub_sink()
+    try:
+        sent = datahub.replay()
+    except CatalogDeliveryError as error:
+        console.print(f"[red]{error}[/]")
+        return 1
+    console.print(f"Replayed {sent} spooled batches to DataHub ({datahub.kind.value}).")
+    return 0
 
 
 def demo_api_config(listens_per_day: int) -> DemoApiConfig:

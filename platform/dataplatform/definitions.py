@@ -9,13 +9,17 @@ from pathlib import Path
 
 import dagster as dg
 
+from dataplatform.catalog.jobs import replay_lineage
+from dataplatform.catalog.runs import catalog_failed_runs, catalog_successful_runs
 from dataplatform.cleaning.assets import cleaned_assets
 from dataplatform.ingestion.assets import raw_assets
 from dataplatform.jobs import build_daily_refresh_schedule, daily_refresh_job, group_jobs
+from dataplatform.resources.datahub import DataHubSink, SinkKind
 from dataplatform.resources.parquet_io_manager import ParquetIOManager
 from dataplatform.resources.source_api import SourceApiClient
 
 DEFAULT_API_URL = "http://127.0.0.1:8765"
+OWNER = "team:data-platform"
 
 
 def data_dir() -> str:
@@ -34,16 +38,45 @@ def source_api() -> SourceApiClient:
     )
 
 
+def catalog_dir() -> str:
+    return os.getenv("DATAPLATFORM_CATALOG_DIR", str(Path(data_dir()) / "catalog"))
+
+
+def datahub_sink() -> DataHubSink:
+    token = (
+        dg.EnvVar("DATAPLATFORM_DATAHUB_TOKEN") if os.getenv("DATAPLATFORM_DATAHUB_TOKEN") else None
+    )
+    return DataHubSink(
+        kind=SinkKind(os.getenv("DATAPLATFORM_DATAHUB_SINK", "lite")),
+        lite_path=str(Path(catalog_dir()) / "datahub_lite.sqlite"),
+        file_path=os.getenv("DATAPLATFORM_DATAHUB_FILE", str(Path(catalog_dir()) / "mcps.json")),
+        spool_dir=str(Path(catalog_dir()) / "spool"),
+        server=os.getenv("DATAPLATFORM_DATAHUB_SERVER", ""),
+        token=token,
+        strict=os.getenv("DATAPLATFORM_DATAHUB_STRICT", "false").lower() == "true",
+        env=os.getenv("DATAPLATFORM_DATAHUB_ENV", "PROD"),
+        ui_url=os.getenv("DAGSTER_UI_URL", "http://127.0.0.1:3000"),
+    )
+
+
 def resources() -> dict[str, object]:
+    datahub = datahub_sink()
     return {
-        "io_manager": ParquetIOManager(base_path=data_dir()),
+        "io_manager": ParquetIOManager(base_path=data_dir(), datahub=datahub),
         "source_api": source_api(),
+        "datahub": datahub,
     }
 
 
+def with_ownership(spec: dg.AssetSpec) -> dg.AssetSpec:
+    """Cross-cutting catalog policy, applied once: owners and a layer tag by group."""
+    return spec.merge_attributes(owners=[OWNER], tags={"layer": spec.group_name or "default"})
+
+
 defs = dg.Definitions(
-    assets=[*raw_assets, *cleaned_assets],
-    jobs=[daily_refresh_job, *group_jobs],
+    assets=dg.map_asset_specs(with_ownership, [*raw_assets, *cleaned_assets]),
+    jobs=[daily_refresh_job, *group_jobs, replay_lineage],
+    sensors=[catalog_successful_runs, catalog_failed_runs],
     schedules=[
         build_daily_refresh_schedule(
             at=os.getenv("DATAPLATFORM_SCHEDULE_TIME", "02:00"),

@@ -33,7 +33,12 @@ def build_cleaned_asset(spec: TableSpec) -> dg.AssetsDefinition:
         partitions_def=daily_partitions,
         ins={"raw": dg.AssetIn(key=["raw", spec.source]), **reference_inputs(spec)},
         outs={
-            "table": dg.AssetOut(key=table_key, description=spec.description, kinds={"parquet"}),
+            "table": dg.AssetOut(
+                key=table_key,
+                description=spec.description,
+                kinds={"parquet"},
+                metadata={"dagster/column_lineage": column_lineage(spec)},
+            ),
             "rejects": dg.AssetOut(
                 key=rejects_key,
                 description=f"Raw {spec.source} rows that failed validation, with the reason.",
@@ -54,6 +59,17 @@ def build_cleaned_asset(spec: TableSpec) -> dg.AssetsDefinition:
         yield from table_checks(raw, cleaned, spec, known, previous_rows)
 
     return clean
+
+
+def column_lineage(spec: TableSpec) -> dg.TableColumnLineage:
+    """Each cleaned column is its raw namesake, typed and validated."""
+    raw_key = dg.AssetKey(["raw", spec.source])
+    return dg.TableColumnLineage(
+        deps_by_column={
+            column: [dg.TableColumnDep(asset_key=raw_key, column_name=column)]
+            for column in spec.fields
+        }
+    )
 
 
 def reference_inputs(spec: TableSpec) -> dict[str, dg.AssetIn]:

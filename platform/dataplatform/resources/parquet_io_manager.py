@@ -12,6 +12,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from upath import UPath
 
+from dataplatform.lineage.metadata import dataset_mcps, describe_output
+from dataplatform.resources.datahub import DataHubSink
+
 # Input metadata keys understood by `load_input` (set them on `AssetIn(metadata=...)`).
 COLUMNS = "columns"
 ALLOW_MISSING_PARTITIONS = "allow_missing_partitions"
@@ -28,12 +31,16 @@ class ParquetIOManager(dg.ConfigurableIOManager):
 
     base_path: str
     storage_options: dict[str, str] | None = None
+    datahub: DataHubSink | None = None
 
     def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame | pa.Table) -> None:
         path = self._path(context.asset_key, self._output_partition(context))
         table = _as_arrow(obj, context.asset_key)
         self._write_atomically(table, path)
-        context.add_output_metadata(self._written_metadata(table, path))
+        metadata = self._written_metadata(table, path)
+        if self.datahub is not None:
+            metadata |= self._describe_to_catalog(context, table, path)
+        context.add_output_metadata(metadata)
 
     def load_input(self, context: dg.InputContext) -> pd.DataFrame:
         metadata = context.definition_metadata or {}
@@ -85,9 +92,21 @@ class ParquetIOManager(dg.ConfigurableIOManager):
             if temporary.exists():
                 temporary.unlink()
 
+    def _describe_to_catalog(
+        self, context: dg.OutputContext, table: pa.Table, path: UPath
+    ) -> dict[str, object]:
+        """Emit schema, lineage and profile after the write succeeded; never fails the write
+        unless the sink is strict (undelivered metadata is spooled)."""
+        written = describe_output(context, table, str(path))
+        delivery = self.datahub.emit(dataset_mcps(written, self.datahub.naming))
+        return {
+            "datahub/urn": self.datahub.naming.dataset_urn(context.asset_key),
+            "datahub/delivery": delivery.status,
+            **({"datahub/detail": delivery.detail} if delivery.status == "spooled" else {}),
+        }
+
     @staticmethod
     def _written_metadata(table: pa.Table, path: UPath) -> dict[str, object]:
-        # This is the hook for catalog emission: everything written is described here.
         return {
             "dagster/row_count": table.num_rows,
             "dagster/column_schema": _table_schema(table.schema),

@@ -1,0 +1,1 @@
+"""Keeping DataHub in sync: run outcomes and replay of undelivered metadata."""
