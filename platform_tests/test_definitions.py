@@ -56,6 +56,11 @@ def test_asset_graph_snapshot() -> None:
         "daily_refresh",
         "raw_job",
         "cleaned_job",
+        "replay_lineage",
+    }
+    assert {sensor.name for sensor in definitions.defs.sensors} == {
+        "catalog_successful_runs",
+        "catalog_failed_runs",
     }
     assert (
         definitions.defs.resolve_schedule_def("daily_refresh_schedule").job_name == "daily_refresh"

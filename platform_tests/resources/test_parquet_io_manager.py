@@ -8,11 +8,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from dataplatform.resources import parquet_io_manager
+from dataplatform.resources.datahub import DataHubSink
 from dataplatform.resources.parquet_io_manager import (
     ALLOW_MISSING_PARTITIONS,
     COLUMNS,
     ParquetIOManager,
 )
+from platform_tests.events import materialization_metadata
 
 days = dg.DailyPartitionsDefinition(start_date="2026-01-01")
 
@@ -161,3 +163,23 @@ def test_non_dataframe_output_is_refused_with_the_asset_named(tmp_path: Path) ->
         dg.materialize(
             [not_a_frame], resources={"io_manager": ParquetIOManager(base_path=str(tmp_path))}
         )
+
+
+def test_unreachable_catalog_never_blocks_the_write_and_the_metadata_is_spooled(
+    tmp_path: Path,
+) -> None:
+    datahub = DataHubSink(
+        kind="rest", server="http://127.0.0.1:9", spool_dir=str(tmp_path / "spool")
+    )
+    io_manager = ParquetIOManager(base_path=str(tmp_path), datahub=datahub)
+
+    result = dg.materialize(
+        [daily_numbers], partition_key="2026-01-02", resources={"io_manager": io_manager}
+    )
+
+    assert result.success
+    assert (tmp_path / "daily_numbers" / "2026-01-02.parquet").exists()
+    metadata = materialization_metadata(result, "daily_numbers")
+    assert metadata["datahub/delivery"].value == "spooled"
+    assert "ConnectionError" in metadata["datahub/detail"].value
+    assert len(datahub.spool.pending()) == 1

@@ -1,0 +1,39 @@
+"""The replay job sends spooled metadata, oldest first, and empties the spool only on success."""
+
+import json
+from pathlib import Path
+
+from dataplatform.catalog.jobs import replay_lineage
+from dataplatform.lineage.spool import Spool
+from dataplatform.resources.datahub import DataHubSink
+from platform_tests.lineage_samples import sample_mcps
+
+
+def test_replay_job_delivers_the_spool_in_order(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool")
+    first, second = sample_mcps("first"), sample_mcps("second")
+    spool.append(first)
+    spool.append(second)
+    datahub = DataHubSink(
+        kind="file", file_path=str(tmp_path / "mcps.json"), spool_dir=str(spool.directory)
+    )
+
+    result = replay_lineage.execute_in_process(resources={"datahub": datahub})
+
+    assert result.success and result.output_for_node("replay_catalog_spool") == 2
+    delivered = [mcp["entityUrn"] for mcp in json.loads((tmp_path / "mcps.json").read_text())]
+    assert delivered == [m.entityUrn for m in first] + [m.entityUrn for m in second]
+    assert spool.pending() == []
+
+
+def test_replay_job_fails_clearly_and_keeps_the_spool_when_datahub_is_down(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool")
+    spool.append(sample_mcps("kept"))
+    datahub = DataHubSink(kind="rest", server="http://127.0.0.1:9", spool_dir=str(spool.directory))
+
+    result = replay_lineage.execute_in_process(resources={"datahub": datahub}, raise_on_error=False)
+
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    assert "the unsent batches stay in" in failure.step_failure_data.error.to_string()
+    assert len(spool.pending()) == 1

@@ -1,0 +1,125 @@
+"""After real runs of the daily job, DataHub Lite holds the asset graph, schemas and profiles."""
+
+from pathlib import Path
+
+import dagster as dg
+import pyarrow.parquet as pq
+import pytest
+from datahub.lite.lite_util import get_datahub_lite
+
+from dataplatform import definitions
+from dataplatform.demo_api import DemoApiServer
+from platform_tests.demo_data import DAY
+from platform_tests.events import materialization_metadata
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def daily_refresh_job() -> dg.JobDefinition:
+    """Top-level, so the multiprocess executor can rebuild the job in each step process."""
+    return definitions.defs.resolve_job_def("daily_refresh")
+
+
+@pytest.fixture
+def platform_env(demo_api: DemoApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("DATAPLATFORM_API_URL", demo_api.url)
+    monkeypatch.setenv("DATAPLATFORM_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    return tmp_path
+
+
+def lite_entities(data: Path) -> dict[str, dict]:
+    lite = get_datahub_lite(
+        {"type": "sqlite", "config": {"file": str(data / "catalog" / "datahub_lite.sqlite")}},
+        read_only=True,
+    )
+    try:
+        return {urn: lite.get(urn, aspects=None) for urn in lite.list_ids()}
+    finally:
+        lite.close()
+
+
+def dagster_lineage() -> dict[str, set[str]]:
+    graph = definitions.defs.resolve_asset_graph()
+    return {
+        ".".join(key.path): {".".join(parent.path) for parent in graph.get(key).parent_keys}
+        for key in graph.get_all_asset_keys()
+    }
+
+
+def catalog_lineage(entities: dict[str, dict]) -> dict[str, set[str]]:
+    naming = definitions.datahub_sink().naming
+    datasets = {urn: e for urn, e in entities.items() if urn.startswith("urn:li:dataset:")}
+    name_of = {naming.dataset_urn(dg.AssetKey(n.split("."))): n for n in dagster_lineage()}
+    return {
+        name_of[urn]: {
+            name_of[upstream["dataset"]]
+            for upstream in entity.get("upstreamLineage", {}).get("upstreams", [])
+        }
+        for urn, entity in datasets.items()
+    }
+
+
+def test_daily_run_puts_the_asset_graph_with_schemas_and_profiles_in_datahub_lite(
+    platform_env: Path,
+) -> None:
+    with dg.instance_for_test() as instance:
+        result = daily_refresh_job().execute_in_process(
+            partition_key=DAY, instance=instance, resources=definitions.resources()
+        )
+    assert result.success
+
+    entities = lite_entities(platform_env)
+    assert catalog_lineage(entities) == dagster_lineage()
+
+    naming = definitions.datahub_sink().naming
+    listens = entities[naming.dataset_urn(dg.AssetKey(["cleaned", "listens"]))]
+    parquet = pq.read_table(platform_env / "cleaned" / "listens" / f"{DAY}.parquet")
+    fields = {f["fieldPath"]: f["nullable"] for f in listens["schemaMetadata"]["fields"]}
+    assert fields == {field.name: field.nullable for field in parquet.schema}
+    assert listens["datasetProfile"]["rowCount"] == parquet.num_rows
+    assert listens["datasetProperties"]["customProperties"]["partition"] == DAY
+    assert listens["datasetProperties"]["customProperties"]["run_id"] == result.run_id
+    fine_grained = listens["upstreamLineage"]["fineGrainedLineages"]
+    assert {
+        lineage["downstreams"][0].split(",")[-1].rstrip(")") for lineage in fine_grained
+    } == set(fields)
+    assert listens["ownership"]["owners"][0]["owner"] == "urn:li:corpGroup:data-platform"
+    metadata = materialization_metadata(result, "cleaned", "listens")
+    assert metadata["datahub/delivery"].value == "sent"
+
+
+def step_windows(instance: dg.DagsterInstance, run_id: str) -> dict[str, tuple[float, float]]:
+    starts, ends = {}, {}
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is not None and event.event_type == dg.DagsterEventType.STEP_START:
+            starts[event.step_key] = entry.timestamp
+        if event is not None and event.event_type == dg.DagsterEventType.STEP_SUCCESS:
+            ends[event.step_key] = entry.timestamp
+    return {step: (starts[step], ends[step]) for step in ends}
+
+
+def test_parallel_steps_under_the_multiprocess_executor_lose_no_lineage(platform_env: Path) -> None:
+    with dg.instance_for_test() as instance:
+        result = dg.execute_job(
+            dg.reconstructable(daily_refresh_job),
+            instance=instance,
+            tags={"dagster/partition": DAY},
+            run_config={"execution": {"config": {"multiprocess": {"max_concurrent": 4}}}},
+        )
+        deliveries = [
+            event.step_materialization_data.materialization.metadata["datahub/delivery"].value
+            for event in result.get_asset_materialization_events()
+        ]
+        windows = step_windows(instance, result.run_id)
+
+    assert result.success
+    assert any(  # steps really ran at the same time
+        a != b and windows[a][0] < windows[b][1] and windows[b][0] < windows[a][1]
+        for a in windows
+        for b in windows
+    )
+    assert deliveries == ["sent"] * len(dagster_lineage())
+    assert catalog_lineage(lite_entities(platform_env)) == dagster_lineage()
+    assert not list((platform_env / "catalog" / "spool").glob("*.json"))
