@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 DEMO_API_PORT ?= 8765
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install run test dev bench lint lock clean
+.PHONY: install run test dev bench catalog lint lock clean
 
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,15 @@ dev: install
 	$(BIN)/python -m dataplatform.demo_api --port $(DEMO_API_PORT) & demo=$$!; \
 	trap "kill $$demo" EXIT INT TERM; \
 	DATAPLATFORM_API_URL=http://127.0.0.1:$(DEMO_API_PORT) $(BIN)/dagster dev -w workspace.yaml
+
+# Browse the local DataHub Lite catalog, e.g. make catalog ARGS='get --urn "urn:li:..."'.
+# The DataHub CLI reads ~/.datahubenv; a private HOME keeps the user's own config untouched.
+CATALOG_CLI_HOME := $(CURDIR)/data/catalog/cli
+catalog: install
+	mkdir -p $(CATALOG_CLI_HOME)
+	printf 'gms:\n  server: http://localhost:8080\nlite:\n  type: sqlite\n  config:\n    file: $(CURDIR)/data/catalog/datahub_lite.sqlite\n' \
+	  > $(CATALOG_CLI_HOME)/.datahubenv
+	HOME=$(CATALOG_CLI_HOME) DATAHUB_TELEMETRY_ENABLED=false $(BIN)/datahub lite $(or $(ARGS),ls /)
 
 bench: install
 	$(BIN)/python -m bench.run
