@@ -205,7 +205,7 @@ def _profile(written: WrittenDataset) -> dh.DatasetProfileClass:
         timestampMillis=_millis(written.written_at),
         rowCount=rows,
         columnCount=len(written.profile.columns),
-        partitionSpec=dh.PartitionSpecClass(partition=written.partition or "FULL_TABLE_SNAPSHOT"),
+        partitionSpec=_partition_spec(written.partition),
         fieldProfiles=[
             dh.DatasetFieldProfileClass(
                 fieldPath=column.name,
@@ -217,6 +217,14 @@ def _profile(written: WrittenDataset) -> dh.DatasetProfileClass:
             for column in written.profile.columns
         ],
     )
+
+
+def _partition_spec(partition: str | None) -> dh.PartitionSpecClass:
+    if partition is None:
+        return dh.PartitionSpecClass(
+            partition="FULL_TABLE_SNAPSHOT", type=dh.PartitionTypeClass.FULL_TABLE
+        )
+    return dh.PartitionSpecClass(partition=partition, type=dh.PartitionTypeClass.PARTITION)
 
 
 def _ownership(owners: Sequence[str]) -> dh.OwnershipClass:

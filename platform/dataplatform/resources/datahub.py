@@ -46,11 +46,11 @@ class Delivery:
 
 class DataHubSink(dg.ConfigurableResource):
     kind: SinkKind = SinkKind.LITE
-    lite_path: str = ""
+    lite_path: str = "data/catalog/datahub_lite.sqlite"
     server: str = ""
     token: str | None = None
-    file_path: str = ""
-    spool_dir: str = ""
+    file_path: str = "data/catalog/mcps.json"
+    spool_dir: str = "data/catalog/spool"
     strict: bool = False
     timeout_seconds: float = 10.0
     lock_timeout_seconds: float = 60.0
@@ -89,6 +89,8 @@ class DataHubSink(dg.ConfigurableResource):
 
     def replay(self) -> int:
         """Send the spooled batches in order; returns how many were sent."""
+        if self.kind is SinkKind.NONE:
+            return 0  # nowhere to send them: keep them for when a sink is configured again
         try:
             return self.spool.replay(self.send)
         except Exception as error:

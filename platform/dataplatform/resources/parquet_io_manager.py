@@ -60,10 +60,10 @@ class ParquetIOManager(dg.ConfigurableIOManager):
         return self._path(asset_key, partition_key)
 
     def _path(self, asset_key: dg.AssetKey, partition_key: str | None) -> UPath:
-        root = UPath(self.base_path, **(self.storage_options or {})).joinpath(*asset_key.path)
-        if partition_key is None:
-            return root.with_name(root.name + ".parquet")
-        return root.joinpath(*partition_key.split("|")).with_suffix(".parquet")
+        path = UPath(self.base_path, **(self.storage_options or {})).joinpath(*asset_key.path)
+        if partition_key is not None:
+            path = path.joinpath(*partition_key.split("|"))
+        return path.with_name(path.name + ".parquet")
 
     @staticmethod
     def _output_partition(context: dg.OutputContext) -> str | None:

@@ -32,8 +32,9 @@ class Extract:
 class SourceApiClient(dg.ConfigurableResource):
     """Reads one day of an endpoint: the first page, then the rest in parallel processes.
 
-    Parsing JSON into records is CPU-bound Python work, so parallel reads use processes
-    (`concurrency` of them, each reading a contiguous block of pages), not threads. Retries
+    Parsing JSON into records is CPU-bound Python work, so parallel reads use processes, not
+    threads: `concurrency` readers (this process and `concurrency - 1` workers), each reading
+    a contiguous block of pages. Retries
     use exponential backoff with jitter and honour `Retry-After`. The token is sent as a
     bearer header only; it never appears in URLs, logs, errors or metadata.
     """
@@ -71,9 +72,11 @@ class SourceApiClient(dg.ConfigurableResource):
         workers = min(self.concurrency, len(rest) // MIN_PAGES_PER_WORKER)
         if workers <= 1:
             return [reader.read(endpoint, day, rest.tolist())]
-        blocks = [block.tolist() for block in np.array_split(rest, workers)]
-        with ProcessPoolExecutor(workers, mp_context=_worker_context()) as pool:
-            return list(pool.map(partial(reader.read, endpoint, day), blocks))
+        own, *others = [block.tolist() for block in np.array_split(rest, workers)]
+        # This process reads the first block itself while the workers read the others.
+        with ProcessPoolExecutor(len(others), mp_context=_worker_context()) as pool:
+            later = pool.map(partial(reader.read, endpoint, day), others)
+            return [reader.read(endpoint, day, own), *later]
 
     def _reader(self) -> PageReader:
         return PageReader(
