@@ -1,9 +1,11 @@
 """The Parquet IO manager: round trips, partitions, projections, atomicity, metadata."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -13,6 +15,7 @@ from dataplatform.resources.parquet_io_manager import (
     ALLOW_MISSING_PARTITIONS,
     COLUMNS,
     ParquetIOManager,
+    StreamedTable,
 )
 from platform_tests.events import materialization_metadata
 
@@ -183,3 +186,44 @@ def test_unreachable_catalog_never_blocks_the_write_and_the_metadata_is_spooled(
     assert metadata["datahub/delivery"].value == "spooled"
     assert "ConnectionError" in metadata["datahub/detail"].value
     assert len(datahub.spool.pending()) == 1
+
+
+def batches_of(values: list[list[int]], fail_after: int | None = None) -> Iterator[pa.RecordBatch]:
+    for number, chunk in enumerate(values):
+        if number == fail_after:
+            raise ValueError("the source broke mid-stream")
+        yield pa.record_batch({"value": pa.array(chunk, pa.int64())})
+
+
+def test_streamed_table_is_written_batch_by_batch(tmp_path: Path) -> None:
+    @dg.asset
+    def streamed() -> StreamedTable:
+        schema = pa.schema([("value", pa.int64())])
+        return StreamedTable(schema, batches_of([[1, 2], [3], [None, 5]]))
+
+    result = dg.materialize(
+        [streamed], resources={"io_manager": ParquetIOManager(base_path=str(tmp_path))}
+    )
+
+    written = pq.read_table(tmp_path / "streamed.parquet")
+    assert written.column("value").to_pylist() == [1, 2, 3, None, 5]
+    assert materialization_metadata(result, "streamed")["dagster/row_count"].value == 5
+
+
+def test_stream_failing_midway_leaves_the_previous_version(tmp_path: Path) -> None:
+    attempt = {"fail": False}
+
+    @dg.asset
+    def streamed() -> StreamedTable:
+        schema = pa.schema([("value", pa.int64())])
+        fail_after = 1 if attempt["fail"] else None
+        return StreamedTable(schema, batches_of([[1], [2], [3]], fail_after=fail_after))
+
+    io_manager = {"io_manager": ParquetIOManager(base_path=str(tmp_path))}
+    dg.materialize([streamed], resources=io_manager)
+    attempt["fail"] = True
+    with pytest.raises(ValueError, match="mid-stream"):
+        dg.materialize([streamed], resources=io_manager)
+
+    assert pq.read_table(tmp_path / "streamed.parquet").column("value").to_pylist() == [1, 2, 3]
+    assert [p.name for p in tmp_path.iterdir()] == ["streamed.parquet"]

@@ -27,7 +27,7 @@ from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.utilities.urns.urn import Urn
 
 from dataplatform.lineage.naming import ORCHESTRATOR, CatalogNaming
-from dataplatform.lineage.profile import TableProfile, profile_table
+from dataplatform.lineage.profile import TableProfile
 
 MCP = MetadataChangeProposalWrapper
 
@@ -63,14 +63,16 @@ class FinishedRun:
     message: str | None = None
 
 
-def describe_output(context: dg.OutputContext, table: pa.Table, uri: str) -> WrittenDataset:
+def describe_output(
+    context: dg.OutputContext, schema: pa.Schema, profile: TableProfile, uri: str
+) -> WrittenDataset:
     """What the IO manager knows about the write it just completed."""
     spec = _asset_spec(context)
     lineage = (spec.metadata if spec else {}).get("dagster/column_lineage")
     return WrittenDataset(
         key=context.asset_key,
-        schema=table.schema,
-        profile=profile_table(table),
+        schema=schema,
+        profile=profile,
         uri=uri,
         run_id=context.run_id,
         written_at=datetime.now(UTC),

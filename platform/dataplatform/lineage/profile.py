@@ -1,4 +1,4 @@
-"""Column statistics of a written table, computed with Arrow kernels (no copy to pandas)."""
+"""Column statistics of a written table, computed with Arrow kernels, batch by batch."""
 
 from dataclasses import dataclass
 
@@ -20,22 +20,53 @@ class TableProfile:
     columns: tuple[ColumnProfile, ...]
 
 
-def profile_table(table: pa.Table) -> TableProfile:
-    return TableProfile(
-        row_count=table.num_rows,
-        columns=tuple(_profile_column(name, table.column(name)) for name in table.column_names),
-    )
+def profile_table(table: pa.Table | pa.RecordBatch) -> TableProfile:
+    builder = ProfileBuilder(table.schema)
+    builder.add(table)
+    return builder.build()
 
 
-def _profile_column(name: str, column: pa.ChunkedArray) -> ColumnProfile:
-    kind = column.type
-    if not (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_temporal(kind)):
-        return ColumnProfile(name, column.null_count)
-    bounds = pc.min_max(column)
-    low, high = bounds["min"].as_py(), bounds["max"].as_py()
-    return ColumnProfile(
-        name,
-        column.null_count,
-        None if low is None else str(low),
-        None if high is None else str(high),
-    )
+class ProfileBuilder:
+    """Accumulates row count, nulls and numeric/temporal bounds over a stream of batches."""
+
+    def __init__(self, schema: pa.Schema) -> None:
+        self._schema = schema
+        self._rows = 0
+        self._nulls = dict.fromkeys(schema.names, 0)
+        self._bounds: dict[str, tuple[object, object]] = {}
+
+    def add(self, data: pa.Table | pa.RecordBatch) -> None:
+        self._rows += data.num_rows
+        for field in self._schema:
+            column = data.column(field.name)
+            self._nulls[field.name] += column.null_count
+            if _has_bounds(field.type) and data.num_rows:
+                self._widen(field.name, pc.min_max(column))
+
+    def build(self) -> TableProfile:
+        return TableProfile(
+            row_count=self._rows,
+            columns=tuple(self._column(name) for name in self._schema.names),
+        )
+
+    def _widen(self, name: str, bounds: pa.StructScalar) -> None:
+        low, high = bounds["min"].as_py(), bounds["max"].as_py()
+        if low is None:
+            return
+        if name in self._bounds:
+            known_low, known_high = self._bounds[name]
+            low, high = min(low, known_low), max(high, known_high)
+        self._bounds[name] = (low, high)
+
+    def _column(self, name: str) -> ColumnProfile:
+        low, high = self._bounds.get(name, (None, None))
+        return ColumnProfile(
+            name,
+            self._nulls[name],
+            None if low is None else str(low),
+            None if high is None else str(high),
+        )
+
+
+def _has_bounds(kind: pa.DataType) -> bool:
+    return pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_temporal(kind)

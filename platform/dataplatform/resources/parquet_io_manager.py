@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import dagster as dg
 import pandas as pd
@@ -13,11 +15,20 @@ import pyarrow.parquet as pq
 from upath import UPath
 
 from dataplatform.lineage.metadata import dataset_mcps, describe_output
+from dataplatform.lineage.profile import ProfileBuilder, TableProfile, profile_table
 from dataplatform.resources.datahub import DataHubSink
 
 # Input metadata keys understood by `load_input` (set them on `AssetIn(metadata=...)`).
 COLUMNS = "columns"
 ALLOW_MISSING_PARTITIONS = "allow_missing_partitions"
+
+
+@dataclass(frozen=True)
+class StreamedTable:
+    """A table too large to hold in memory: written batch by batch as `batches` yields them."""
+
+    schema: pa.Schema
+    batches: Iterable[pa.RecordBatch]
 
 
 class ParquetIOManager(dg.ConfigurableIOManager):
@@ -33,14 +44,27 @@ class ParquetIOManager(dg.ConfigurableIOManager):
     storage_options: dict[str, str] | None = None
     datahub: DataHubSink | None = None
 
-    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame | pa.Table) -> None:
+    def handle_output(
+        self, context: dg.OutputContext, obj: pd.DataFrame | pa.Table | StreamedTable
+    ) -> None:
         path = self._path(context.asset_key, self._output_partition(context))
-        table = _as_arrow(obj, context.asset_key)
-        self._write_atomically(table, path)
-        metadata = self._written_metadata(table, path)
+        schema, rows, profile = self._write(obj, path, context.asset_key)
+        metadata = self._written_metadata(schema, rows, path)
         if self.datahub is not None:
-            metadata |= self._describe_to_catalog(context, table, path)
+            metadata |= self._describe_to_catalog(context, schema, profile(), path)
         context.add_output_metadata(metadata)
+
+    def _write(
+        self, obj: object, path: UPath, key: dg.AssetKey
+    ) -> tuple[pa.Schema, int, Callable[[], TableProfile]]:
+        """Writes `obj`; returns its schema, row count and (lazily, as only the catalog needs
+        it) its profile."""
+        if isinstance(obj, StreamedTable):
+            profile = self._write_stream_atomically(obj, path)
+            return obj.schema, profile.row_count, lambda: profile
+        table = _as_arrow(obj, key)
+        self._write_atomically(table, path)
+        return table.schema, table.num_rows, lambda: profile_table(table)
 
     def load_input(self, context: dg.InputContext) -> pd.DataFrame:
         metadata = context.definition_metadata or {}
@@ -79,25 +103,32 @@ class ParquetIOManager(dg.ConfigurableIOManager):
 
     @staticmethod
     def _write_atomically(table: pa.Table, path: UPath) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-        try:
+        with _temporary_sibling(path) as temporary:
             if _is_local(temporary):
                 pq.write_table(table, temporary.path)  # Arrow's native file I/O is faster
             else:
                 with temporary.open("wb") as sink:
                     pq.write_table(table, sink)
-            _replace(temporary, path)
-        finally:
-            if temporary.exists():
-                temporary.unlink()
+
+    @staticmethod
+    def _write_stream_atomically(stream: StreamedTable, path: UPath) -> TableProfile:
+        profile = ProfileBuilder(stream.schema)
+        with (
+            _temporary_sibling(path) as temporary,
+            temporary.open("wb") as sink,
+            pq.ParquetWriter(sink, stream.schema) as writer,
+        ):
+            for batch in stream.batches:
+                writer.write_batch(batch)
+                profile.add(batch)
+        return profile.build()
 
     def _describe_to_catalog(
-        self, context: dg.OutputContext, table: pa.Table, path: UPath
+        self, context: dg.OutputContext, schema: pa.Schema, profile: TableProfile, path: UPath
     ) -> dict[str, object]:
         """Emit schema, lineage and profile after the write succeeded; never fails the write
         unless the sink is strict (undelivered metadata is spooled)."""
-        written = describe_output(context, table, str(path))
+        written = describe_output(context, schema, profile, str(path))
         delivery = self.datahub.emit(dataset_mcps(written, self.datahub.naming))
         return {
             "datahub/urn": self.datahub.naming.dataset_urn(context.asset_key),
@@ -106,12 +137,12 @@ class ParquetIOManager(dg.ConfigurableIOManager):
         }
 
     @staticmethod
-    def _written_metadata(table: pa.Table, path: UPath) -> dict[str, object]:
+    def _written_metadata(schema: pa.Schema, rows: int, path: UPath) -> dict[str, object]:
         return {
-            "dagster/row_count": table.num_rows,
-            "dagster/column_schema": _table_schema(table.schema),
+            "dagster/row_count": rows,
+            "dagster/column_schema": _table_schema(schema),
             "path": dg.MetadataValue.path(str(path)),
-            "columns": table.num_columns,
+            "columns": len(schema),
         }
 
     @staticmethod
@@ -122,6 +153,19 @@ class ParquetIOManager(dg.ConfigurableIOManager):
             )
         with path.open("rb") as source:
             return pq.read_table(source, columns=list(columns) if columns else None).to_pandas()
+
+
+@contextmanager
+def _temporary_sibling(path: UPath) -> Iterator[UPath]:
+    """A temporary file next to `path`, moved onto it only if the block completes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        yield temporary
+        _replace(temporary, path)
+    finally:
+        if temporary.exists():
+            temporary.unlink()
 
 
 def _as_arrow(obj: object, asset_key: dg.AssetKey) -> pa.Table:
