@@ -13,7 +13,18 @@ from dataplatform.catalog.jobs import replay_lineage
 from dataplatform.catalog.runs import catalog_failed_runs, catalog_successful_runs
 from dataplatform.cleaning.assets import cleaned_assets
 from dataplatform.ingestion.assets import raw_assets
-from dataplatform.jobs import build_daily_refresh_schedule, daily_refresh_job, group_jobs
+from dataplatform.jobs import (
+    build_daily_refresh_schedule,
+    daily_refresh_job,
+    documents_job,
+    group_jobs,
+    landing_jobs,
+)
+from dataplatform.landing.assets import landing_assets
+from dataplatform.landing.datasets import TABULAR_DATASETS
+from dataplatform.landing.knowledge_base import build_documents_sensor, documents_knowledge_base
+from dataplatform.landing.sensors import build_landing_sensor
+from dataplatform.landing.zone import LandingZone
 from dataplatform.resources.datahub import DataHubSink, SinkKind
 from dataplatform.resources.parquet_io_manager import ParquetIOManager
 from dataplatform.resources.source_api import SourceApiClient
@@ -59,12 +70,17 @@ def datahub_sink() -> DataHubSink:
     )
 
 
+def landing_dir() -> str:
+    return os.getenv("DATAPLATFORM_LANDING_DIR", str(Path(data_dir()) / "landing"))
+
+
 def resources() -> dict[str, object]:
     datahub = datahub_sink()
     return {
         "io_manager": ParquetIOManager(base_path=data_dir(), datahub=datahub),
         "source_api": source_api(),
         "datahub": datahub,
+        "landing": LandingZone(root=landing_dir()),
     }
 
 
@@ -74,9 +90,17 @@ def with_ownership(spec: dg.AssetSpec) -> dg.AssetSpec:
 
 
 defs = dg.Definitions(
-    assets=dg.map_asset_specs(with_ownership, [*raw_assets, *cleaned_assets]),
-    jobs=[daily_refresh_job, *group_jobs, replay_lineage],
-    sensors=[catalog_successful_runs, catalog_failed_runs],
+    assets=dg.map_asset_specs(
+        with_ownership,
+        [*raw_assets, *landing_assets, documents_knowledge_base, *cleaned_assets],
+    ),
+    jobs=[daily_refresh_job, *group_jobs, *landing_jobs.values(), documents_job, replay_lineage],
+    sensors=[
+        catalog_successful_runs,
+        catalog_failed_runs,
+        *(build_landing_sensor(d, landing_jobs[d.partitions.name]) for d in TABULAR_DATASETS),
+        build_documents_sensor(documents_job),
+    ],
     schedules=[
         build_daily_refresh_schedule(
             at=os.getenv("DATAPLATFORM_SCHEDULE_TIME", "02:00"),

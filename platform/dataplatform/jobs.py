@@ -4,20 +4,41 @@ from datetime import timedelta
 
 import dagster as dg
 
+from dataplatform.cleaning.assets import landed_reviews_cleaning
+from dataplatform.landing.assets import landing_assets
+from dataplatform.landing.knowledge_base import documents_knowledge_base
 from dataplatform.partitions import PARTITIONS_TIMEZONE, daily_partitions
 
 DAILY_GROUPS = ("raw", "cleaned")
+# Landed files have their own (per-file) partitions and runs, requested by the sensors.
+PER_FILE = dg.AssetSelection.assets(landed_reviews_cleaning)
 
 group_jobs = [
-    dg.define_asset_job(f"{group}_job", selection=dg.AssetSelection.groups(group))
+    dg.define_asset_job(f"{group}_job", selection=dg.AssetSelection.groups(group) - PER_FILE)
     for group in DAILY_GROUPS
 ]
 
 daily_refresh_job = dg.define_asset_job(
     "daily_refresh",
-    selection=dg.AssetSelection.groups(*DAILY_GROUPS),
+    selection=dg.AssetSelection.groups(*DAILY_GROUPS) - PER_FILE,
     partitions_def=daily_partitions,
     description="Everything that refreshes once a day, for one day's partition.",
+)
+
+landing_jobs = {
+    asset.partitions_def.name: dg.define_asset_job(
+        f"{asset.node_def.name}_job",
+        selection=dg.AssetSelection.assets(asset).downstream(),
+        partitions_def=asset.partitions_def,
+        description="Convert one landed file (and clean it, where a cleaned table follows).",
+    )
+    for asset in landing_assets
+}
+
+documents_job = dg.define_asset_job(
+    "documents_job",
+    selection=dg.AssetSelection.assets(documents_knowledge_base),
+    description="Rebuild the documents knowledge base.",
 )
 
 

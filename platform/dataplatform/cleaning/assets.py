@@ -9,8 +9,9 @@ import pandas as pd
 
 from dataplatform.cleaning import checks
 from dataplatform.cleaning.spec import TableSpec
-from dataplatform.cleaning.tables import CLEANED_TABLES
+from dataplatform.cleaning.tables import CLEANED_TABLES, LANDED_REVIEWS
 from dataplatform.cleaning.validation import REJECT_REASON, Cleaned, clean_table
+from dataplatform.landing.datasets import REVIEWS
 from dataplatform.partitions import daily_partitions
 from dataplatform.resources.parquet_io_manager import ALLOW_MISSING_PARTITIONS, COLUMNS
 
@@ -23,15 +24,17 @@ with warnings.catch_warnings():
     )
 
 
-def build_cleaned_asset(spec: TableSpec) -> dg.AssetsDefinition:
+def build_cleaned_asset(
+    spec: TableSpec, partitions_def: dg.PartitionsDefinition = daily_partitions
+) -> dg.AssetsDefinition:
     table_key = dg.AssetKey(["cleaned", spec.name])
     rejects_key = dg.AssetKey(["cleaned", f"{spec.name}_rejects"])
 
     @dg.multi_asset(
         name=f"clean_{spec.name}",
         group_name="cleaned",
-        partitions_def=daily_partitions,
-        ins={"raw": dg.AssetIn(key=["raw", spec.source]), **reference_inputs(spec)},
+        partitions_def=partitions_def,
+        ins={"raw": dg.AssetIn(key=spec.source_key), **reference_inputs(spec)},
         outs={
             "table": dg.AssetOut(
                 key=table_key,
@@ -41,7 +44,10 @@ def build_cleaned_asset(spec: TableSpec) -> dg.AssetsDefinition:
             ),
             "rejects": dg.AssetOut(
                 key=rejects_key,
-                description=f"Raw {spec.source} rows that failed validation, with the reason.",
+                description=(
+                    f"{spec.source_key.to_user_string()} rows that failed validation, with the"
+                    " reason."
+                ),
                 kinds={"parquet"},
             ),
         },
@@ -63,10 +69,9 @@ def build_cleaned_asset(spec: TableSpec) -> dg.AssetsDefinition:
 
 def column_lineage(spec: TableSpec) -> dg.TableColumnLineage:
     """Each cleaned column is its raw namesake, typed and validated."""
-    raw_key = dg.AssetKey(["raw", spec.source])
     return dg.TableColumnLineage(
         deps_by_column={
-            column: [dg.TableColumnDep(asset_key=raw_key, column_name=column)]
+            column: [dg.TableColumnDep(asset_key=spec.source_key, column_name=column)]
             for column in spec.fields
         }
     )
@@ -120,6 +125,8 @@ def reject_metadata(cleaned: Cleaned) -> dict[str, object]:
 
 
 def previous_partition_rows(context: dg.AssetExecutionContext, key: dg.AssetKey) -> int | None:
+    if not isinstance(context.assets_def.partitions_def, dg.TimeWindowPartitionsDefinition):
+        return None  # one partition per landed file: no "previous day" to compare with
     previous = (date.fromisoformat(context.partition_key) - timedelta(days=1)).isoformat()
     records = context.instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=key, asset_partitions=[previous]), limit=1
@@ -130,4 +137,5 @@ def previous_partition_rows(context: dg.AssetExecutionContext, key: dg.AssetKey)
     return int(row_count.value) if row_count is not None else None
 
 
-cleaned_assets = [build_cleaned_asset(spec) for spec in CLEANED_TABLES]
+landed_reviews_cleaning = build_cleaned_asset(LANDED_REVIEWS, partitions_def=REVIEWS.partitions)
+cleaned_assets = [*(build_cleaned_asset(spec) for spec in CLEANED_TABLES), landed_reviews_cleaning]

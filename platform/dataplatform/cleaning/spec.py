@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
+import dagster as dg
 import pandas as pd
 import pandera.pandas as pdr
 import pyarrow as pa
@@ -42,14 +43,14 @@ class Field:
 
 @dataclass(frozen=True)
 class TableSpec:
-    """A cleaned table: its source endpoint, key, columns, and (dimensions) version column.
+    """A cleaned table: its source asset, key, columns, and (dimensions) version column.
 
     Dimension tables (`version_column` set) keep the latest version per key; fact tables
     reject a second row with an existing key.
     """
 
     name: str
-    source: str
+    source: tuple[str, ...]  # asset key path of the table it is cleaned from
     key: tuple[str, ...]
     fields: dict[str, Field]
     version_column: str | None = None
@@ -59,6 +60,10 @@ class TableSpec:
     @property
     def is_dimension(self) -> bool:
         return self.version_column is not None
+
+    @property
+    def source_key(self) -> dg.AssetKey:
+        return dg.AssetKey(list(self.source))
 
     def arrow_schema(self) -> pa.Schema:
         return pa.schema(

@@ -22,7 +22,7 @@ ID = Field(Kind.INT, nullable=False, checks=[pdr.Check.ge(0)])
 
 TRACKS = TableSpec(
     name="tracks",
-    source="tracks",
+    source=("raw", "tracks"),
     key=("track_id",),
     version_column="updated_at",
     description="Current state of every track (dimension): latest version per track_id.",
@@ -41,7 +41,7 @@ TRACKS = TableSpec(
 
 USERS = TableSpec(
     name="users",
-    source="users",
+    source=("raw", "users"),
     key=("user_id",),
     version_column="updated_at",
     description="Current state of every user account (dimension): latest version per user_id.",
@@ -60,7 +60,7 @@ USERS = TableSpec(
 
 LISTENS = TableSpec(
     name="listens",
-    source="listen_history",
+    source=("raw", "listen_history"),
     key=("listen_id",),
     description="One row per listen of a track by a user (fact), partitioned by day.",
     references={"user_id": "users", "track_id": "tracks"},
@@ -76,7 +76,7 @@ LISTENS = TableSpec(
 
 REVIEWS = TableSpec(
     name="reviews",
-    source="reviews",
+    source=("raw", "reviews"),
     key=("review_id",),
     description="Labelled reviews: text with a 1-5 star rating (fact), partitioned by day.",
     references={"user_id": "users", "track_id": "tracks"},
@@ -87,6 +87,22 @@ REVIEWS = TableSpec(
         "rating": Field(Kind.INT, nullable=False, checks=[pdr.Check.in_range(1, 5)]),
         "text": Field(Kind.TEXT, nullable=False),
         "created_at": Field(Kind.TIMESTAMP, nullable=False),
+    },
+)
+
+LANDED_REVIEWS = TableSpec(
+    name="landed_reviews",
+    source=("landing", "reviews"),
+    key=("_source_file", "_row_number"),
+    description=(
+        "Labelled reviews dropped in the landing zone, validated by the same rules as the API's"
+        " reviews (text required, rating 1-5), one partition per landed file."
+    ),
+    fields={
+        "_source_file": Field(Kind.TEXT, nullable=False),
+        "_row_number": Field(Kind.INT, nullable=False),
+        "text": Field(Kind.TEXT, nullable=False),
+        "rating": Field(Kind.INT, nullable=False, checks=[pdr.Check.in_range(1, 5)]),
     },
 )
 

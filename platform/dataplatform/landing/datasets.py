@@ -1,0 +1,43 @@
+"""The landing datasets: one folder, one dynamic partition set and one asset each."""
+
+import re
+from dataclasses import dataclass
+
+import dagster as dg
+import pyarrow as pa
+
+FILE_TAG = "landing/file"
+SHA256_TAG = "landing/sha256"
+
+
+@dataclass(frozen=True)
+class LandingDataset:
+    name: str
+    description: str
+    contract: pa.Schema | None = None  # columns every file must bring, with castable types
+
+    @property
+    def partitions(self) -> dg.DynamicPartitionsDefinition:
+        return dg.DynamicPartitionsDefinition(name=f"landing_{self.name}")
+
+    @property
+    def key(self) -> dg.AssetKey:
+        return dg.AssetKey(["landing", self.name])
+
+
+def partition_key(file_name: str, sha256: str) -> str:
+    """Readable and unique per content: the file's name (made safe) and its content hash."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", file_name).strip("_")[:80] or "file"
+    return f"{safe}-{sha256[:12]}"
+
+
+REVIEWS = LandingDataset(
+    name="reviews",
+    description="Labelled reviews dropped as files (text and a 1-5 star rating per row).",
+    contract=pa.schema([("text", pa.string()), ("rating", pa.int64())]),
+)
+EXPORTS = LandingDataset(
+    name="exports",
+    description="Any tabular export dropped as a file (csv, tsv, json, jsonl, xlsx, parquet).",
+)
+TABULAR_DATASETS = (REVIEWS, EXPORTS)
