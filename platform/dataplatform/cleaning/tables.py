@@ -92,7 +92,7 @@ REVIEWS = TableSpec(
 
 LANDED_REVIEWS = TableSpec(
     name="landed_reviews",
-    source=("landing", "reviews"),
+    source=("landed", "reviews"),
     key=("_source_file", "_row_number"),
     description=(
         "Labelled reviews dropped in the landing zone, validated by the same rules as the API's"

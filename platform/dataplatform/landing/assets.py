@@ -6,7 +6,13 @@ from pathlib import Path
 import dagster as dg
 import pyarrow as pa
 
-from dataplatform.landing.datasets import FILE_TAG, SHA256_TAG, TABULAR_DATASETS, LandingDataset
+from dataplatform.landing.datasets import (
+    FILE_TAG,
+    LANDED,
+    SHA256_TAG,
+    TABULAR_DATASETS,
+    LandingDataset,
+)
 from dataplatform.landing.formats import LandingFileError, open_landed_file
 from dataplatform.landing.zone import LandingZone
 from dataplatform.resources.parquet_io_manager import StreamedTable
@@ -36,7 +42,7 @@ def build_landing_asset(dataset: LandingDataset) -> dg.AssetsDefinition:
                 key=dataset.key, description=dataset.description, kinds={"parquet"}
             ),
             "rejects": dg.AssetOut(
-                key=["landing", f"{dataset.name}_rejects"],
+                key=[LANDED, f"{dataset.name}_rejects"],
                 description=f"Rows of landed {dataset.name} files that could not be parsed.",
                 kinds={"parquet"},
             ),

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 import dagster as dg
 import pyarrow as pa
 
+# Asset key prefix of converted files: not "landing", which is where files are dropped.
+LANDED = "landed"
 FILE_TAG = "landing/file"
 SHA256_TAG = "landing/sha256"
 
@@ -22,7 +24,7 @@ class LandingDataset:
 
     @property
     def key(self) -> dg.AssetKey:
-        return dg.AssetKey(["landing", self.name])
+        return dg.AssetKey([LANDED, self.name])
 
 
 def partition_key(file_name: str, sha256: str) -> str:

@@ -12,7 +12,7 @@ from dataplatform.landing.documents import build_knowledge_base, scan_documents
 from dataplatform.landing.zone import LandingZone
 
 DOCUMENTS = "documents"
-KNOWLEDGE_BASE = dg.AssetKey(["landing", "documents_knowledge_base"])
+KNOWLEDGE_BASE = dg.AssetKey(["landed", "documents_knowledge_base"])
 
 
 @dg.asset(
