@@ -215,7 +215,7 @@ def _read_pdf(data: bytes) -> tuple[str, str | None, int]:
         raise DocumentError(f"unsupported PDF: {error}") from error
     # pypdf raises many exception types (KeyError, ValueError, ...) on malformed files.
     except Exception as error:
-        raise DocumentError(f"corrupt PDF: {error or type(error).__name__}") from error
+        raise DocumentError(f"corrupt PDF: {str(error) or type(error).__name__}") from error
     clean_title = title.strip() if isinstance(title, str) else None
     return "\n\n".join(texts), clean_title, len(texts)
 

@@ -53,7 +53,10 @@ def build_documents_sensor(job: dg.JobDefinition) -> dg.SensorDefinition:
         description="Rebuilds the knowledge base when documents are added, changed or removed.",
     )
     def documents_sensor(context: dg.SensorEvaluationContext, landing: LandingZone):
-        listing = scan_documents(landing.dataset_dir(DOCUMENTS))
+        folder = landing.dataset_dir(DOCUMENTS)
+        if not folder.is_dir():
+            return dg.SkipReason(f"{folder} does not exist yet")
+        listing = scan_documents(folder)
         fingerprint = hashlib.sha256(json.dumps(sorted(listing)).encode()).hexdigest()
         if fingerprint == context.cursor:
             return dg.SkipReason("no document added, changed or removed")
