@@ -51,16 +51,27 @@ def test_asset_graph_snapshot() -> None:
         },
         **{f"cleaned/{table}": "cleaned" for table in TABLES},
         **{f"cleaned/{table}_rejects": "cleaned" for table in TABLES},
+        "cleaned/landed_reviews": "cleaned",
+        "cleaned/landed_reviews_rejects": "cleaned",
+        **{f"landed/{dataset}": "landing" for dataset in ("reviews", "exports")},
+        **{f"landed/{dataset}_rejects": "landing" for dataset in ("reviews", "exports")},
+        "landed/documents_knowledge_base": "landing",
     }
     assert {job.name for job in definitions.defs.resolve_all_job_defs()} >= {
         "daily_refresh",
         "raw_job",
         "cleaned_job",
         "replay_lineage",
+        "land_reviews_job",
+        "land_exports_job",
+        "documents_job",
     }
     assert {sensor.name for sensor in definitions.defs.sensors} == {
         "catalog_successful_runs",
         "catalog_failed_runs",
+        "landing_reviews_sensor",
+        "landing_exports_sensor",
+        "landing_documents_sensor",
     }
     assert (
         definitions.defs.resolve_schedule_def("daily_refresh_schedule").job_name == "daily_refresh"

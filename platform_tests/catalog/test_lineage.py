@@ -40,10 +40,12 @@ def lite_entities(data: Path) -> dict[str, dict]:
 
 
 def dagster_lineage() -> dict[str, set[str]]:
+    """Upstream assets of every asset the daily job writes, by dataset name."""
     graph = definitions.defs.resolve_asset_graph()
+    daily = definitions.defs.resolve_job_def("daily_refresh").asset_layer.selected_asset_keys
     return {
         ".".join(key.path): {".".join(parent.path) for parent in graph.get(key).parent_keys}
-        for key in graph.get_all_asset_keys()
+        for key in daily
     }
 
 

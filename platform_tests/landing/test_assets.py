@@ -1,0 +1,104 @@
+"""End to end: drop a file, tick the sensor, run the requested run, find everything in place."""
+
+import json
+from pathlib import Path
+
+import dagster as dg
+import pyarrow.parquet as pq
+import pytest
+from datahub.lite.lite_util import get_datahub_lite
+
+from dataplatform import definitions
+from platform_tests.events import materialization_metadata
+
+
+@pytest.fixture
+def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
+    monkeypatch.setenv("DATAPLATFORM_DATA_DIR", str(tmp_path))
+    resources = definitions.resources()
+    resources["landing"].dataset_dir("reviews").mkdir(parents=True)
+    return resources
+
+
+def sensor_requests(resources: dict, instance: dg.DagsterInstance) -> list[dg.RunRequest]:
+    sensor = definitions.defs.resolve_sensor_def("landing_reviews_sensor")
+    landing = {"landing": resources["landing"]}
+    first = sensor(dg.build_sensor_context(instance=instance, resources=landing))
+    second = sensor(
+        dg.build_sensor_context(instance=instance, cursor=first.cursor, resources=landing)
+    )
+    for request in second.dynamic_partitions_requests:
+        instance.add_dynamic_partitions(request.partitions_def_name, request.partition_keys)
+    return second.run_requests
+
+
+def run(request: dg.RunRequest, resources: dict, instance: dg.DagsterInstance):
+    job = definitions.defs.resolve_job_def("land_reviews_job")
+    return job.execute_in_process(
+        partition_key=request.partition_key,
+        tags=request.tags,
+        instance=instance,
+        resources=resources,
+        raise_on_error=False,
+    )
+
+
+def test_dropped_reviews_become_parquet_cleaned_archived_and_catalogued(
+    platform: dict, tmp_path: Path
+) -> None:
+    landing = platform["landing"]
+    (landing.dataset_dir("reviews") / "Fresh Reviews é.csv").write_text(
+        "Text,Rating\nloved it,5\nawful,1\nnot a number,five\n", encoding="utf-8"
+    )
+    with dg.instance_for_test() as instance:
+        [request] = sensor_requests(platform, instance)
+        result = run(request, platform, instance)
+
+    assert result.success
+    key = request.partition_key
+    landed = pq.read_table(tmp_path / "landed" / "reviews" / f"{key}.parquet")
+    assert landed.column("text").to_pylist()[:2] == ["loved it", "awful"]
+    assert set(landed.column_names) >= {"text", "rating", "_source_file", "_row_number"}
+    cleaned = pq.read_table(tmp_path / "cleaned" / "landed_reviews" / f"{key}.parquet")
+    assert sorted(cleaned.column("rating").to_pylist()) == [1, 5]
+    cleaned_rejects = pq.read_table(
+        tmp_path / "cleaned" / "landed_reviews_rejects" / f"{key}.parquet"
+    )
+    assert (
+        cleaned_rejects.num_rows
+        + pq.read_table(tmp_path / "landed" / "reviews_rejects" / f"{key}.parquet").num_rows
+        == 1
+    )
+    assert not list(landing.dataset_dir("reviews").iterdir())
+    [archived] = (Path(landing.root) / "_archive" / "reviews").iterdir()
+    assert archived.name.endswith("Fresh Reviews é.csv")
+    metadata = materialization_metadata(result, "landed", "reviews")
+    assert metadata["format"].value == "csv" and metadata["datahub/delivery"].value == "sent"
+    lite = get_datahub_lite(
+        {"type": "sqlite", "config": {"file": str(tmp_path / "catalog" / "datahub_lite.sqlite")}},
+        read_only=True,
+    )
+    naming = definitions.datahub_sink().naming
+    cleaned_entity = lite.get(naming.dataset_urn(dg.AssetKey(["cleaned", "landed_reviews"])), None)
+    lite.close()
+    upstreams = [u["dataset"] for u in cleaned_entity["upstreamLineage"]["upstreams"]]
+    assert upstreams == [naming.dataset_urn(dg.AssetKey(["landed", "reviews"]))]
+
+
+def test_an_unreadable_file_is_quarantined_with_its_reason_and_others_still_flow(
+    platform: dict,
+) -> None:
+    landing = platform["landing"]
+    (landing.dataset_dir("reviews") / "garbage.csv").write_bytes(bytes(range(256)) * 64)
+    (landing.dataset_dir("reviews") / "good.csv").write_text("text,rating\nfine,4\n")
+    with dg.instance_for_test() as instance:
+        requests = sensor_requests(platform, instance)
+        results = {r.tags["landing/file"]: run(r, platform, instance) for r in requests}
+
+    assert not results["garbage.csv"].success and results["good.csv"].success
+    quarantine = Path(landing.root) / "_quarantine" / "reviews"
+    [error_file] = quarantine.glob("*garbage.csv.error.json")
+    error = json.loads(error_file.read_text())
+    assert error["reason"] and error["format"] == "csv"
+    assert (quarantine / error_file.name.removesuffix(".error.json")).exists()
+    assert not list(landing.dataset_dir("reviews").iterdir())
