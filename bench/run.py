@@ -11,7 +11,10 @@ BENCH = Path(__file__).parent
 BENCHMARKS = [
     ("Demo API serving rate", "bench.bench_demo_api"),
     ("Extraction of 1,000,000 listens", "bench.bench_extraction"),
-    ("Parquet IO manager write", "bench.bench_io_manager"),
+    ("Parquet IO manager write, with and without lineage", "bench.bench_io_manager"),
+    ("Landing: CSV to Parquet and peak memory", "bench.bench_landing"),
+    ("Landing: sensor tick over a large archive", "bench.bench_landing_sensor"),
+    ("Landing: latency under the running daemon", "bench.bench_landing_latency"),
 ]
 
 

@@ -9,6 +9,7 @@ import dagster as dg
 import pyarrow as pa
 
 from dataplatform.landing.documents import build_knowledge_base, scan_documents
+from dataplatform.landing.sensors import SENSOR_INTERVAL_SECONDS
 from dataplatform.landing.zone import LandingZone
 
 DOCUMENTS = "documents"
@@ -48,7 +49,7 @@ def build_documents_sensor(job: dg.JobDefinition) -> dg.SensorDefinition:
     @dg.sensor(
         name="landing_documents_sensor",
         job=job,
-        minimum_interval_seconds=30,
+        minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Rebuilds the knowledge base when documents are added, changed or removed.",
     )

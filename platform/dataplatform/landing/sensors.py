@@ -14,7 +14,7 @@ import dagster as dg
 from dataplatform.landing.datasets import FILE_TAG, SHA256_TAG, LandingDataset, partition_key
 from dataplatform.landing.zone import LandedFile, LandingZone, content_sha256
 
-SENSOR_INTERVAL_SECONDS = 30
+SENSOR_INTERVAL_SECONDS = 15
 
 
 @dataclass
