@@ -65,9 +65,10 @@ def build_landing_asset(dataset: LandingDataset) -> dg.AssetsDefinition:
                 "format": conversion.format,
                 "encoding": conversion.encoding or "binary",
                 "sheets": ", ".join(conversion.sheets) or "-",
-                "rejected_rows": len(conversion.rejects),
             },
         )
+        # The table is written by now (outputs are handled as they are yielded), so the
+        # rejects are complete and the original can go to the archive.
         archived = landing.archive(dataset.name, name, sha256)
         yield dg.Output(
             pa.Table.from_pylist(conversion.rejects, schema=REJECTS_SCHEMA),
