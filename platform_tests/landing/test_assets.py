@@ -4,11 +4,15 @@ import json
 from pathlib import Path
 
 import dagster as dg
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from datahub.lite.lite_util import get_datahub_lite
 
 from dataplatform import definitions
+from dataplatform.landing.assets import LandedFileChanged, guarded
+from dataplatform.landing.datasets import EXPORTS
+from dataplatform.landing.zone import LandingZone
 from platform_tests.events import materialization_metadata
 
 
@@ -102,3 +106,20 @@ def test_an_unreadable_file_is_quarantined_with_its_reason_and_others_still_flow
     assert error["reason"] and error["format"] == "csv"
     assert (quarantine / error_file.name.removesuffix(".error.json")).exists()
     assert not list(landing.dataset_dir("reviews").iterdir())
+
+
+def test_a_file_modified_while_it_is_read_is_not_committed_nor_quarantined(tmp_path: Path) -> None:
+    zone = LandingZone(root=str(tmp_path / "landing"))
+    zone.dataset_dir("exports").mkdir(parents=True)
+    path = zone.dataset_dir("exports") / "growing.csv"
+    path.write_text("a\n1\n")
+
+    def batches_while_someone_appends():
+        yield pa.record_batch({"a": [1]})
+        with path.open("a") as more:
+            more.write("2\n")
+
+    with pytest.raises(LandedFileChanged, match="changed while it was converted"):
+        list(guarded(batches_while_someone_appends(), zone, EXPORTS, "growing.csv", "0" * 64, path))
+    assert path.exists()
+    assert not (Path(zone.root) / "_quarantine").exists()
