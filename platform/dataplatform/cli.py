@@ -1,7 +1,6 @@
 """The `dataplatform` command: run the daily refresh for a day and summarise what it wrote."""
 
 import argparse
-import importlib
 import os
 import sys
 from contextlib import ExitStack
@@ -12,6 +11,7 @@ import dagster as dg
 from rich.console import Console
 from rich.table import Table
 
+from dataplatform import definitions
 from dataplatform.catalog.runs import finished_run
 from dataplatform.demo_api import DemoApiConfig, DemoApiServer
 from dataplatform.lineage.metadata import run_mcps
@@ -51,14 +51,14 @@ def run_partition(args: argparse.Namespace) -> int:
             os.environ["DATAPLATFORM_API_URL"] = server.url
             console.print(f"Demo source API serving at {server.url}")
         instance = stack.enter_context(local_instance())
-        # Imported only now: the definitions read DATAPLATFORM_API_URL, set just above.
-        definitions = importlib.import_module("dataplatform.definitions")
         console.print(f"Materialising [bold]{args.job}[/] for partition [bold]{partition}[/] ...")
         log_level = "DEBUG" if args.verbose else "WARNING"
         result = definitions.defs.resolve_job_def(args.job).execute_in_process(
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
             partition_key=partition,
             instance=instance,
+            # Built now, not at import: DATAPLATFORM_API_URL may have been set just above.
+            resources=definitions.resources(),
             raise_on_error=False,
         )
         record_run_in_catalog(definitions.datahub_sink(), instance, result.run_id)
@@ -74,7 +74,7 @@ def record_run_in_catalog(datahub: DataHubSink, instance: dg.DagsterInstance, ru
 
 
 def replay_lineage() -> int:
-    datahub = importlib.import_module("dataplatform.definitions").datahub_sink()
+    datahub = definitions.datahub_sink()
     try:
         sent = datahub.replay()
     except CatalogDeliveryError as error:

@@ -125,11 +125,20 @@ def test_token_is_sent_and_its_absence_is_a_configuration_error() -> None:
             assert "s3cret-token" not in str(raised.value)
 
 
-def test_unreachable_api_fails_fast_naming_the_setting() -> None:
+def test_unreachable_api_fails_fast_naming_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    requests = []
+    real_get = httpx.Client.get
+
+    def counted_get(self, *args, **kwargs):
+        requests.append(args)
+        return real_get(self, *args, **kwargs)
+
+    monkeypatch.setattr(httpx.Client, "get", counted_get)
     unreachable = SourceApiClient(base_url="http://127.0.0.1:9", max_attempts=5)
 
     with pytest.raises(SourceApiConfigError, match="DATAPLATFORM_API_URL"):
         unreachable.fetch_day("tracks", DAY)
+    assert len(requests) == 1  # reported at once, not after a minute of backoff
 
 
 @pytest.mark.parametrize("page_size", [0, 10_001])

@@ -9,6 +9,7 @@ import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from operator import itemgetter
 
 import httpx
@@ -18,7 +19,7 @@ import pyarrow as pa
 from tenacity import (
     RetryCallState,
     Retrying,
-    retry_if_exception_type,
+    retry_if_exception,
     stop_after_attempt,
     wait_exponential_jitter,
 )
@@ -94,7 +95,7 @@ class PageReader:
     ) -> tuple[pa.Table, int, int]:
         where = f"GET /{endpoint} day={day} page={page}"
         retrying = Retrying(
-            retry=retry_if_exception_type((RetryableFailure, httpx.TransportError)),
+            retry=retry_if_exception(partial(_is_transient, first_page=page == 1)),
             stop=stop_after_attempt(self.max_attempts),
             wait=self._wait,
             before_sleep=lambda state: retries.append(_retry_note(where, state)),
@@ -134,6 +135,14 @@ class PageReader:
         error = state.outcome.exception() if state.outcome else None
         retry_after = getattr(error, "retry_after", None) or 0.0
         return max(backoff, min(retry_after, MAX_RETRY_AFTER_SECONDS))
+
+
+def _is_transient(error: BaseException, first_page: bool) -> bool:
+    """Worth retrying; except that an API unreachable on the very first request is a
+    misconfiguration, reported at once rather than after a minute of backoff."""
+    if first_page and isinstance(error, httpx.ConnectError):
+        return False
+    return isinstance(error, RetryableFailure | httpx.TransportError)
 
 
 def _retry_note(where: str, state: RetryCallState) -> str:
