@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import dagster as dg
+import openpyxl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -123,3 +124,66 @@ def test_a_file_modified_while_it_is_read_is_not_committed_nor_quarantined(tmp_p
         list(guarded(batches_while_someone_appends(), zone, EXPORTS, "growing.csv", "0" * 64, path))
     assert path.exists()
     assert not (Path(zone.root) / "_quarantine").exists()
+
+
+def write_export(folder: Path, file_format: str) -> tuple[str, int]:
+    """A small export in `file_format`; returns its file name and how many rows it holds."""
+    rows = [
+        {"Order Id": 1, "Amount": 9.5, "City": "Zürich"},
+        {"Order Id": 2, "Amount": 3.0, "City": "Köln"},
+    ]
+    name = f"export.{file_format}"
+    path = folder / name
+    if file_format in ("csv", "tsv"):
+        separator = "," if file_format == "csv" else "\t"
+        lines = [separator.join(rows[0])] + [separator.join(map(str, r.values())) for r in rows]
+        path.write_bytes("\n".join(lines).encode("latin-1"))
+    elif file_format == "json":
+        path.write_text(json.dumps(rows))
+    elif file_format == "jsonl":
+        path.write_text("\n".join(json.dumps(r) for r in rows))
+    elif file_format == "parquet":
+        pq.write_table(pa.Table.from_pylist(rows), path)
+    elif file_format == "xlsx":
+        workbook = openpyxl.Workbook()
+        for sheet, subset in (("north", rows[:1]), ("south", rows[1:])):
+            worksheet = workbook.create_sheet(sheet)
+            worksheet.append(list(rows[0]))
+            for row in subset:
+                worksheet.append(list(row.values()))
+        del workbook["Sheet"]
+        workbook.save(path)
+    return name, len(rows)
+
+
+@pytest.mark.parametrize("file_format", ["csv", "tsv", "json", "jsonl", "xlsx", "parquet"])
+def test_every_format_lands_through_the_exports_asset(
+    platform: dict, tmp_path: Path, file_format: str
+) -> None:
+    landing = platform["landing"]
+    landing.dataset_dir("exports").mkdir(parents=True)
+    name, rows = write_export(landing.dataset_dir("exports"), file_format)
+    sensor = definitions.defs.resolve_sensor_def("landing_exports_sensor")
+    resources = {"landing": landing}
+    with dg.instance_for_test() as instance:
+        first = sensor(dg.build_sensor_context(instance=instance, resources=resources))
+        second = sensor(
+            dg.build_sensor_context(instance=instance, cursor=first.cursor, resources=resources)
+        )
+        [request] = second.run_requests
+        instance.add_dynamic_partitions("landing_exports", [request.partition_key])
+        result = definitions.defs.resolve_job_def("land_exports_job").execute_in_process(
+            partition_key=request.partition_key,
+            tags=request.tags,
+            instance=instance,
+            resources=platform,
+        )
+
+    assert result.success
+    table = pq.read_table(tmp_path / "landed" / "exports" / f"{request.partition_key}.parquet")
+    assert table.num_rows == rows
+    assert table.column("city").to_pylist() == ["Zürich", "Köln"]
+    assert table.column("_source_file").to_pylist() == [name] * rows
+    if file_format == "xlsx":
+        assert table.column("_sheet").to_pylist() == ["north", "south"]
+    assert materialization_metadata(result, "landed", "exports")["format"].value == file_format
