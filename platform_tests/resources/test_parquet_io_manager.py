@@ -28,15 +28,12 @@ def daily_numbers(context: dg.AssetExecutionContext) -> pd.DataFrame:
     return pd.DataFrame({"day": [day, day], "value": [1, 2], "label": ["a", None]})
 
 
-@dg.asset(
-    partitions_def=days,
-    ins={
-        "history": dg.AssetIn(
-            key="daily_numbers",
-            partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-2),
-        )
-    },
-)
+def three_days_of_numbers(**metadata: object) -> dict[str, dg.AssetIn]:
+    window = dg.TimeWindowPartitionMapping(start_offset=-2)
+    return {"history": dg.AssetIn(key="daily_numbers", partition_mapping=window, metadata=metadata)}
+
+
+@dg.asset(partitions_def=days, ins=three_days_of_numbers())
 def three_day_window(history: pd.DataFrame) -> pd.DataFrame:
     return history
 
@@ -50,6 +47,18 @@ def materialize_days(io_manager: ParquetIOManager, *keys: str, assets=(daily_num
     for key in keys:
         result = dg.materialize(assets, partition_key=key, resources={"io_manager": io_manager})
         assert result.success
+
+
+def load_window(
+    window: dg.AssetsDefinition, io_manager: ParquetIOManager
+) -> dg.ExecuteInProcessResult:
+    """Materialise `window` for 2026-01-03, loading its three days of `daily_numbers`."""
+    return dg.materialize(
+        [daily_numbers, window],
+        selection=[window.key],
+        partition_key="2026-01-03",
+        resources={"io_manager": io_manager},
+    )
 
 
 def test_partition_written_to_its_own_file_with_standard_metadata(tmp_path: Path) -> None:
@@ -75,12 +84,7 @@ def test_multi_partition_input_loads_the_whole_range(tmp_path: Path) -> None:
     io_manager = ParquetIOManager(base_path=str(tmp_path))
     materialize_days(io_manager, "2026-01-01", "2026-01-02", "2026-01-03")
 
-    result = dg.materialize(
-        [daily_numbers, three_day_window],
-        selection=[three_day_window.key],
-        partition_key="2026-01-03",
-        resources={"io_manager": io_manager},
-    )
+    result = load_window(three_day_window, io_manager)
 
     window = result.output_for_node("three_day_window")
     assert sorted(window["day"].unique()) == ["2026-01-01", "2026-01-02", "2026-01-03"]
@@ -92,36 +96,20 @@ def test_missing_upstream_partition_is_a_clear_error(tmp_path: Path) -> None:
     materialize_days(io_manager, "2026-01-03")
 
     with pytest.raises(FileNotFoundError, match=r"daily_numbers/2026-01-01\.parquet"):
-        dg.materialize(
-            [daily_numbers, three_day_window],
-            selection=[three_day_window.key],
-            partition_key="2026-01-03",
-            resources={"io_manager": io_manager},
-        )
+        load_window(three_day_window, io_manager)
 
 
 def test_projection_and_missing_partitions_allowed_by_input_metadata(tmp_path: Path) -> None:
     @dg.asset(
         partitions_def=days,
-        ins={
-            "history": dg.AssetIn(
-                key="daily_numbers",
-                partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-2),
-                metadata={COLUMNS: ["value"], ALLOW_MISSING_PARTITIONS: True},
-            )
-        },
+        ins=three_days_of_numbers(**{COLUMNS: ["value"], ALLOW_MISSING_PARTITIONS: True}),
     )
     def values_so_far(history: pd.DataFrame) -> pd.DataFrame:
         return history
 
     io_manager = ParquetIOManager(base_path=str(tmp_path))
     materialize_days(io_manager, "2026-01-03")
-    result = dg.materialize(
-        [daily_numbers, values_so_far],
-        selection=[values_so_far.key],
-        partition_key="2026-01-03",
-        resources={"io_manager": io_manager},
-    )
+    result = load_window(values_so_far, io_manager)
 
     assert list(result.output_for_node("values_so_far").columns) == ["value"]
     assert len(result.output_for_node("values_so_far")) == 2
