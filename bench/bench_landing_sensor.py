@@ -17,8 +17,7 @@ NEW = 100
 
 
 def main() -> None:
-    job = dg.define_asset_job("bench_landing_job", selection=[REVIEWS.key])
-    sensor = build_landing_sensor(REVIEWS, job)
+    sensor = build_landing_sensor(REVIEWS, "land_reviews_job")
     with tempfile.TemporaryDirectory() as tmp, dg.instance_for_test() as instance:
         zone = LandingZone(root=f"{tmp}/landing")
         archive = Path(zone.root) / "_archive" / "reviews"

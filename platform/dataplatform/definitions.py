@@ -98,8 +98,8 @@ defs = dg.Definitions(
     sensors=[
         catalog_successful_runs,
         catalog_failed_runs,
-        *(build_landing_sensor(d, landing_jobs[d.partitions.name]) for d in TABULAR_DATASETS),
-        build_documents_sensor(documents_job),
+        *(build_landing_sensor(d, landing_jobs[d.name].name) for d in TABULAR_DATASETS),
+        build_documents_sensor(documents_job.name),
     ],
     schedules=[
         build_daily_refresh_schedule(

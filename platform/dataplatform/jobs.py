@@ -5,7 +5,7 @@ from datetime import timedelta
 import dagster as dg
 
 from dataplatform.cleaning.assets import landed_reviews_cleaning
-from dataplatform.landing.assets import landing_assets
+from dataplatform.landing.datasets import TABULAR_DATASETS
 from dataplatform.landing.knowledge_base import documents_knowledge_base
 from dataplatform.partitions import PARTITIONS_TIMEZONE, daily_partitions
 
@@ -26,13 +26,15 @@ daily_refresh_job = dg.define_asset_job(
 )
 
 landing_jobs = {
-    asset.partitions_def.name: dg.define_asset_job(
-        f"{asset.node_def.name}_job",
-        selection=dg.AssetSelection.assets(asset).downstream(),
-        partitions_def=asset.partitions_def,
+    dataset.name: dg.define_asset_job(
+        f"land_{dataset.name}_job",
+        selection=dg.AssetSelection.assets(dataset.key)
+        .downstream()
+        .required_multi_asset_neighbors(),
+        partitions_def=dataset.partitions,
         description="Convert one landed file (and clean it, where a cleaned table follows).",
     )
-    for asset in landing_assets
+    for dataset in TABULAR_DATASETS
 }
 
 documents_job = dg.define_asset_job(

@@ -9,9 +9,7 @@ from dataplatform.landing.knowledge_base import build_documents_sensor, document
 from dataplatform.landing.zone import LandingZone
 from dataplatform.resources.parquet_io_manager import ParquetIOManager
 
-sensor = build_documents_sensor(
-    dg.define_asset_job("documents_test_job", selection=[documents_knowledge_base.key])
-)
+sensor = build_documents_sensor("documents_job")
 
 
 def tick(zone: LandingZone, cursor: str | None):

@@ -11,8 +11,7 @@ from dataplatform.landing.datasets import FILE_TAG, REVIEWS, SHA256_TAG, partiti
 from dataplatform.landing.sensors import build_landing_sensor
 from dataplatform.landing.zone import LandingZone, content_sha256
 
-job = dg.define_asset_job("landing_reviews_test_job", selection="landed/reviews")
-sensor = build_landing_sensor(REVIEWS, job)
+sensor = build_landing_sensor(REVIEWS, "land_reviews_job")
 
 
 @pytest.fixture

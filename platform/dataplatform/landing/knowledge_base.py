@@ -45,10 +45,10 @@ def documents_knowledge_base(context: dg.AssetExecutionContext, landing: Landing
     return pa.Table.from_pylist(records) if records else pa.table({"id": pa.array([], pa.string())})
 
 
-def build_documents_sensor(job: dg.JobDefinition) -> dg.SensorDefinition:
+def build_documents_sensor(job_name: str) -> dg.SensorDefinition:
     @dg.sensor(
         name="landing_documents_sensor",
-        job=job,
+        job_name=job_name,
         minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Rebuilds the knowledge base when documents are added, changed or removed.",

@@ -34,10 +34,10 @@ def dump_cursor(sightings: dict[str, Sighting]) -> str:
     )
 
 
-def build_landing_sensor(dataset: LandingDataset, job: dg.JobDefinition) -> dg.SensorDefinition:
+def build_landing_sensor(dataset: LandingDataset, job_name: str) -> dg.SensorDefinition:
     @dg.sensor(
         name=f"landing_{dataset.name}_sensor",
-        job=job,
+        job_name=job_name,
         minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=f"Converts files dropped into landing/{dataset.name}/ to Parquet.",
