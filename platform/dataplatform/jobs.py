@@ -25,12 +25,15 @@ daily_refresh_job = dg.define_asset_job(
     description="Everything that refreshes once a day, for one day's partition.",
 )
 
+# A file's run converts it and cleans it, where a per-file cleaned table follows; daily tables
+# pick up its rows in their own runs.
 landing_jobs = {
     dataset.name: dg.define_asset_job(
         f"land_{dataset.name}_job",
         selection=dg.AssetSelection.assets(dataset.key)
         .downstream()
-        .required_multi_asset_neighbors(),
+        .required_multi_asset_neighbors()
+        & (dg.AssetSelection.groups("landing") | PER_FILE),
         partitions_def=dataset.partitions,
         description="Convert one landed file (and clean it, where a cleaned table follows).",
     )

@@ -1,6 +1,8 @@
 """End to end: drop a file, tick the sensor, run the requested run, find everything in place."""
 
 import json
+import os
+from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
@@ -11,9 +13,11 @@ import pytest
 from datahub.lite.lite_util import get_datahub_lite
 
 from dataplatform import definitions
+from dataplatform.demo_api import DemoApiServer
 from dataplatform.landing.assets import LandedFileChanged, guarded
 from dataplatform.landing.datasets import EXPORTS
 from dataplatform.landing.zone import LandingZone
+from platform_tests.demo_data import DAY
 from platform_tests.events import materialization_metadata
 
 
@@ -88,6 +92,37 @@ def test_dropped_reviews_become_parquet_cleaned_archived_and_catalogued(
     lite.close()
     upstreams = [u["dataset"] for u in cleaned_entity["upstreamLineage"]["upstreams"]]
     assert upstreams == [naming.dataset_urn(dg.AssetKey(["landed", "reviews"]))]
+
+
+def test_landed_reviews_join_the_cleaned_reviews_of_the_day_they_arrived(
+    platform: dict, tmp_path: Path, demo_api: DemoApiServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dropped = platform["landing"].dataset_dir("reviews") / "labelled.csv"
+    dropped.write_text("text,rating\ngreat song,5\nboring,2\n", encoding="utf-8")
+    arrival = datetime.fromisoformat(f"{DAY}T09:30:00+00:00").timestamp()
+    os.utime(dropped, (arrival, arrival))
+    monkeypatch.setenv("DATAPLATFORM_API_URL", demo_api.url)
+    resources = {**platform, "source_api": definitions.source_api()}
+    daily_refresh = definitions.defs.resolve_job_def("daily_refresh")
+
+    with dg.instance_for_test() as instance:
+        [request] = sensor_requests(platform, instance)
+        assert run(request, platform, instance).success
+        for day in (DAY, "2026-03-05"):
+            result = daily_refresh.execute_in_process(
+                partition_key=day, instance=instance, resources=resources
+            )
+            assert result.success
+
+    on_arrival = pq.read_table(tmp_path / "cleaned" / "reviews" / f"{DAY}.parquet").to_pandas()
+    landed = on_arrival[on_arrival["source"] == "landing"]
+    assert sorted(landed["text"]) == ["boring", "great song"]
+    assert sorted(landed["rating"]) == [2, 5]
+    assert landed["user_id"].isna().all() and landed["review_id"].is_unique
+    assert (on_arrival["source"] == "api").sum() > 0
+    assert materialization_metadata(result, "cleaned", "reviews")["landed_rows"].value == 0
+    next_day = pq.read_table(tmp_path / "cleaned" / "reviews" / "2026-03-05.parquet").to_pandas()
+    assert (next_day["source"] == "api").all()
 
 
 def test_an_unreadable_file_is_quarantined_with_its_reason_and_others_still_flow(

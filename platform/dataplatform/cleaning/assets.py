@@ -6,14 +6,19 @@ from datetime import date, timedelta
 
 import dagster as dg
 import pandas as pd
+import pyarrow as pa
 
 from dataplatform.cleaning import checks
 from dataplatform.cleaning.spec import TableSpec
 from dataplatform.cleaning.tables import CLEANED_TABLES, LANDED_REVIEWS
 from dataplatform.cleaning.validation import REJECT_REASON, Cleaned, clean_table
+from dataplatform.landing.assets import LANDED_AT
 from dataplatform.landing.datasets import REVIEWS
-from dataplatform.partitions import daily_partitions
+from dataplatform.partitions import PARTITIONS_TIMEZONE, daily_partitions
 from dataplatform.resources.parquet_io_manager import ALLOW_MISSING_PARTITIONS, COLUMNS
+
+LANDED = "landed"
+SOURCE = "source"
 
 # Ids known by day d are those of every partition up to d: a window far larger than any
 # history, restricted to partitions that exist. The parameter is marked beta in Dagster.
@@ -34,7 +39,11 @@ def build_cleaned_asset(
         name=f"clean_{spec.name}",
         group_name="cleaned",
         partitions_def=partitions_def,
-        ins={"raw": dg.AssetIn(key=spec.source_key), **reference_inputs(spec)},
+        ins={
+            "raw": dg.AssetIn(key=spec.source_key),
+            **reference_inputs(spec),
+            **landed_input(spec),
+        },
         outs={
             "table": dg.AssetOut(
                 key=table_key,
@@ -59,7 +68,12 @@ def build_cleaned_asset(
             f"{spec.name} {context.partition_key}: {len(raw)} raw rows -> {len(cleaned.table)}"
             f" clean, {len(cleaned.rejects)} rejected, {cleaned.exact_duplicates} duplicates"
         )
-        yield dg.Output(cleaned.table, output_name="table", metadata=table_metadata(raw, cleaned))
+        table, metadata = cleaned.table, table_metadata(raw, cleaned)
+        if spec.landed is not None:
+            arrived = landed_on(known.pop(LANDED), context.partition_key)
+            table = with_landed_rows(table, spec, arrived)
+            metadata["landed_rows"] = len(arrived)
+        yield dg.Output(table, output_name="table", metadata=metadata)
         yield dg.Output(cleaned.rejects, output_name="rejects", metadata=reject_metadata(cleaned))
         previous_rows = previous_partition_rows(context, table_key)
         yield from table_checks(raw, cleaned, spec, known, previous_rows)
@@ -86,6 +100,46 @@ def reference_inputs(spec: TableSpec) -> dict[str, dg.AssetIn]:
         )
         for column, table in spec.references.items()
     }
+
+
+def landed_input(spec: TableSpec) -> dict[str, dg.AssetIn]:
+    """Every landed file's cleaned rows; the asset keeps those that arrived on its day."""
+    if spec.landed is None:
+        return {}
+    return {
+        LANDED: dg.AssetIn(
+            key=["cleaned", spec.landed.spec.name],
+            partition_mapping=dg.AllPartitionMapping(),
+            metadata={ALLOW_MISSING_PARTITIONS: True},
+        )
+    }
+
+
+def landed_on(landed: pd.DataFrame, day: str) -> pd.DataFrame:
+    if landed.empty:
+        return landed
+    arrival_day = landed[LANDED_AT.name].dt.tz_convert(PARTITIONS_TIMEZONE).dt.strftime("%Y-%m-%d")
+    return landed[arrival_day == day].reset_index(drop=True)
+
+
+def with_landed_rows(table: pa.Table, spec: TableSpec, landed: pd.DataFrame) -> pa.Table:
+    """The day's table with the rows landed that day appended; `source` tells them apart.
+
+    Checks look at the API rows only: landed rows were checked by their own table's rules.
+    """
+    assert spec.landed is not None
+    schema = pa.schema([field.with_nullable(True) for field in spec.arrow_schema()])
+    from_landing = (
+        pa.Table.from_pandas(spec.landed.as_rows(landed), schema=schema, preserve_index=False)
+        if len(landed)
+        else schema.empty_table()
+    )
+    return pa.concat_tables(
+        [
+            table.cast(schema).append_column(SOURCE, pa.repeat(pa.scalar("api"), len(table))),
+            from_landing.append_column(SOURCE, pa.repeat(pa.scalar("landing"), len(landed))),
+        ]
+    )
 
 
 def table_checks(

@@ -42,6 +42,14 @@ class Field:
 
 
 @dataclass(frozen=True)
+class LandedRows:
+    """A per-file cleaned table whose rows also join a daily table, on the day they landed."""
+
+    spec: TableSpec
+    as_rows: Callable[[pd.DataFrame], pd.DataFrame]  # its rows, as rows of the daily table
+
+
+@dataclass(frozen=True)
 class TableSpec:
     """A cleaned table: its source asset, key, columns, and (dimensions) version column.
 
@@ -56,6 +64,7 @@ class TableSpec:
     version_column: str | None = None
     description: str = ""
     references: dict[str, str] = field(default_factory=dict)
+    landed: LandedRows | None = None
 
     @property
     def is_dimension(self) -> bool:

@@ -3,7 +3,7 @@
 import pandas as pd
 import pandera.pandas as pdr
 
-from dataplatform.cleaning.spec import Field, Kind, TableSpec
+from dataplatform.cleaning.spec import Field, Kind, LandedRows, TableSpec
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 DEVICES = ["mobile", "desktop", "web", "smart_speaker"]
@@ -74,22 +74,6 @@ LISTENS = TableSpec(
     },
 )
 
-REVIEWS = TableSpec(
-    name="reviews",
-    source=("raw", "reviews"),
-    key=("review_id",),
-    description="Labelled reviews: text with a 1-5 star rating (fact), partitioned by day.",
-    references={"user_id": "users", "track_id": "tracks"},
-    fields={
-        "review_id": Field(Kind.TEXT, nullable=False),
-        "user_id": ID,
-        "track_id": ID,
-        "rating": Field(Kind.INT, nullable=False, checks=[pdr.Check.in_range(1, 5)]),
-        "text": Field(Kind.TEXT, nullable=False),
-        "created_at": Field(Kind.TIMESTAMP, nullable=False),
-    },
-)
-
 LANDED_REVIEWS = TableSpec(
     name="landed_reviews",
     source=("landed", "reviews"),
@@ -101,8 +85,48 @@ LANDED_REVIEWS = TableSpec(
     fields={
         "_source_file": Field(Kind.TEXT, nullable=False),
         "_row_number": Field(Kind.INT, nullable=False),
+        "_landed_at": Field(Kind.TIMESTAMP, nullable=False),
         "text": Field(Kind.TEXT, nullable=False),
         "rating": Field(Kind.INT, nullable=False, checks=[pdr.Check.in_range(1, 5)]),
+    },
+)
+
+
+def landed_reviews_as_reviews(landed: pd.DataFrame) -> pd.DataFrame:
+    """Landed reviews bring only text and rating: their id says which file, arrival and row
+    they come from, they have no user or track, and they were created when they landed."""
+    arrival = landed["_landed_at"].dt.strftime("%Y%m%dT%H%M%SZ")
+    row = landed["_row_number"].astype("string")
+    unknown = pd.array([pd.NA] * len(landed), dtype="Int64")
+    return pd.DataFrame(
+        {
+            "review_id": "landed/" + landed["_source_file"] + "@" + arrival + "#" + row,
+            "user_id": unknown,
+            "track_id": unknown,
+            "rating": landed["rating"],
+            "text": landed["text"],
+            "created_at": landed["_landed_at"],
+        }
+    )
+
+
+REVIEWS = TableSpec(
+    name="reviews",
+    source=("raw", "reviews"),
+    key=("review_id",),
+    description=(
+        "Labelled reviews: text with a 1-5 star rating (fact), partitioned by day; from the API"
+        " and from review files landed that day (`source` says which)."
+    ),
+    references={"user_id": "users", "track_id": "tracks"},
+    landed=LandedRows(LANDED_REVIEWS, landed_reviews_as_reviews),
+    fields={
+        "review_id": Field(Kind.TEXT, nullable=False),
+        "user_id": ID,
+        "track_id": ID,
+        "rating": Field(Kind.INT, nullable=False, checks=[pdr.Check.in_range(1, 5)]),
+        "text": Field(Kind.TEXT, nullable=False),
+        "created_at": Field(Kind.TIMESTAMP, nullable=False),
     },
 )
 

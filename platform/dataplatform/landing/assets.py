@@ -1,6 +1,7 @@
 """The `landing` group: each landed file becomes a Parquet partition plus its row rejects."""
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -26,6 +27,8 @@ REJECTS_SCHEMA = pa.schema(
         ("_reject_reason", pa.string()),
     ]
 )
+# When the file arrived (its modification time): the day its rows join daily tables.
+LANDED_AT = pa.field("_landed_at", pa.timestamp("us", tz="UTC"))
 
 
 class LandedFileChanged(RuntimeError):
@@ -55,12 +58,14 @@ def build_landing_asset(dataset: LandingDataset) -> dg.AssetsDefinition:
             conversion = open_landed_file(path, source_name=name, contract=dataset.contract)
         except LandingFileError as error:
             raise quarantined(landing, dataset, name, sha256, error) from error
+        landed_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
         batches = guarded(conversion.batches, landing, dataset, name, sha256, path)
         yield dg.Output(
-            StreamedTable(conversion.schema, batches),
+            StreamedTable(conversion.schema.append(LANDED_AT), stamped(batches, landed_at)),
             output_name="table",
             metadata={
                 "source_file": name,
+                "landed_at": landed_at.isoformat(),
                 "sha256": sha256,
                 "format": conversion.format,
                 "encoding": conversion.encoding or "binary",
@@ -100,6 +105,12 @@ def guarded(
             f"{dataset.name}/{name} changed while it was converted; nothing was written and it"
             " will be converted again once it is stable"
         )
+
+
+def stamped(batches: Iterator[pa.RecordBatch], landed_at: datetime) -> Iterator[pa.RecordBatch]:
+    stamp = pa.scalar(landed_at, LANDED_AT.type)
+    for batch in batches:
+        yield batch.append_column(LANDED_AT, pa.repeat(stamp, batch.num_rows))
 
 
 def quarantined(
