@@ -40,7 +40,7 @@ catalog: install
 	HOME=$(CATALOG_CLI_HOME) DATAHUB_TELEMETRY_ENABLED=false $(BIN)/datahub lite $(or $(ARGS),ls /)
 
 bench: install
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(ONLY)
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
