@@ -21,6 +21,7 @@ BENCHMARKS = [
     ("Landing: CSV to Parquet and peak memory", "bench.bench_landing"),
     ("Landing: sensor tick over a large archive", "bench.bench_landing_sensor"),
     ("Landing: latency under the running daemon", "bench.bench_landing_latency"),
+    ("Daily refresh end to end at scale", "bench.bench_daily_refresh"),
 ]
 
 
