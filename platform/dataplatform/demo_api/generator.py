@@ -33,9 +33,22 @@ from dataplatform.demo_api.timeline import (
     day_start_seconds,
     seconds_into_day,
 )
-from dataplatform.demo_api.tracks import durations_ms, play_weights, track_columns, track_population
-from dataplatform.demo_api.users import signup_seconds, user_columns, user_population
+from dataplatform.demo_api.tracks import (
+    durations_ms,
+    genre_codes,
+    play_weights,
+    track_columns,
+    track_population,
+)
+from dataplatform.demo_api.users import (
+    root_user_ids,
+    signup_seconds,
+    user_columns,
+    user_population,
+)
+from dataplatform.demo_api.vocab import GENRES
 
+TASTE_SHARE = 0.7  # share of a listener's plays drawn from their favourite genre
 ENDPOINTS = ("tracks", "users", "listen_history", "reviews")
 DEVICES = ("mobile", "desktop", "web", "smart_speaker")
 ORPHAN_ID_BASE = 1_000_000_000  # ids at or above this never exist
@@ -116,12 +129,10 @@ def clean_listens(config: DemoApiConfig, index: int) -> Table:
     users = 1 + systematic_sample(
         _activity_weights(config, user_count, index), size, _day_offset(seed, "listen.user", index)
     )
-    tracks_by_id = 1 + systematic_sample(
-        play_weights(config, np.arange(1, track_count + 1), index),
-        size,
-        _day_offset(seed, "listen.track", index),
-    )
+    weights = play_weights(config, np.arange(1, track_count + 1), index)
+    tracks_by_id = 1 + systematic_sample(weights, size, _day_offset(seed, "listen.track", index))
     tracks = tracks_by_id[np.argsort(hash64(seed, "listen.track.shuffle", keys))]
+    tracks = _with_taste(config, keys, users, tracks, weights)
     seconds = seconds_into_day(seed, "listen.time", keys)
     ms_played = _ms_played(seed, keys, durations_ms(config, tracks))
     devices = _devices(seed, keys, users)
@@ -238,6 +249,32 @@ def _activity_weights(config: DemoApiConfig, user_count: int, index: int) -> np.
     mood = 0.25 + unit(seed, "user.mood", ids, index)
     intensity = np.exp(2.5 * engagement) * heavy_tail * mood
     return np.where(active, intensity, 0.0)
+
+
+def _with_taste(
+    config: DemoApiConfig,
+    keys: np.ndarray,
+    users: np.ndarray,
+    tracks: np.ndarray,
+    weights: np.ndarray,
+) -> np.ndarray:
+    """Most plays follow the listener's favourite genre (the person's, shared by their
+    accounts), drawn by popularity within it: a history carries a taste to learn."""
+    seed = config.seed
+    genres = genre_codes(config, np.arange(1, len(weights) + 1))
+    favourite = pick(seed, "user.taste", len(GENRES), root_user_ids(config, users))
+    follows = unit(seed, "listen.taste", keys) < TASTE_SHARE
+    draws = unit(seed, "listen.taste.track", keys)
+    result = tracks.copy()
+    for genre in range(len(GENRES)):
+        chosen = follows & (favourite == genre)
+        in_genre = np.flatnonzero(genres == genre)
+        if not chosen.any() or not len(in_genre):
+            continue
+        cumulative = np.cumsum(weights[in_genre])
+        position = np.searchsorted(cumulative, draws[chosen] * cumulative[-1], side="right")
+        result[chosen] = 1 + in_genre[np.minimum(position, len(in_genre) - 1)]
+    return result
 
 
 def _ms_played(seed: int, keys: np.ndarray, durations: np.ndarray) -> np.ndarray:

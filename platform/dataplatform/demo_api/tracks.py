@@ -57,7 +57,7 @@ def track_columns(
     """Every track field except updated_at, as of the given day."""
     ids = np.asarray(track_ids, dtype=np.int64)
     seed = config.seed
-    artists = pick(seed, "track.artist", max(20, config.initial_tracks // 8), ids)
+    artists = _artists(config, ids)
     artist_names = _artist_names(seed, artists)
     albums = artists * _ALBUMS_PER_ARTIST + pick(seed, "track.album", _ALBUMS_PER_ARTIST, ids)
     return {
@@ -65,7 +65,7 @@ def track_columns(
         "title": Column(_titles(seed, ids), render_plain),
         "artist": Column(artist_names, render_plain),
         "album": Column(_album_names(seed, albums, artist_names), render_plain),
-        "genre": Column(_genres(seed, ids, artists), render_plain),
+        "genre": Column(_GENRES[genre_codes(config, ids)], render_plain),
         "duration_ms": Column(durations_ms(config, ids), render_plain),
         "release_date": Column(_release_days(config, ids), render_dates),
         "popularity": Column(_daily_popularity(config, ids, day_index), render_plain),
@@ -133,9 +133,14 @@ def _album_names(seed: int, albums: np.ndarray, artist_names: np.ndarray) -> np.
     return np.choose(pick(seed, "album.pattern", len(patterns), albums), patterns)
 
 
-def _genres(seed: int, ids: np.ndarray, artists: np.ndarray) -> np.ndarray:
-    """Mostly the artist's genre, sometimes a one-off excursion."""
-    artist_genre = pick(seed, "artist.genre", len(_GENRES), artists)
-    excursion = pick(seed, "track.genre", len(_GENRES), ids)
-    strays = unit(seed, "track.genre.excursion", ids) < 0.1
-    return _GENRES[np.where(strays, excursion, artist_genre)]
+def genre_codes(config: DemoApiConfig, track_ids: np.ndarray) -> np.ndarray:
+    """Index into GENRES of each track: mostly its artist's genre, sometimes an excursion."""
+    seed = config.seed
+    artist_genre = pick(seed, "artist.genre", len(_GENRES), _artists(config, track_ids))
+    excursion = pick(seed, "track.genre", len(_GENRES), track_ids)
+    strays = unit(seed, "track.genre.excursion", track_ids) < 0.1
+    return np.where(strays, excursion, artist_genre)
+
+
+def _artists(config: DemoApiConfig, track_ids: np.ndarray) -> np.ndarray:
+    return pick(config.seed, "track.artist", max(20, config.initial_tracks // 8), track_ids)
