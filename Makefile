@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 DEMO_API_PORT ?= 8765
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export DATAPLATFORM_CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run test dev bench catalog lint lock clean
+.PHONY: install browser run test dev bench catalog lint lock clean screenshots
 
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +21,17 @@ run: install
 	mkdir -p $(DAGSTER_HOME)
 	$(BIN)/dataplatform run
 
-test: install
+# Headless Chromium for the UI test (platform_tests/ui): Debian's package, never a download.
+browser:
+	@if [ -x "$(DATAPLATFORM_CHROMIUM)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+	  echo "browser: $(DATAPLATFORM_CHROMIUM) is missing and cannot be installed here" \
+	    "(needs root and apt-get): the UI test will be skipped (and fail under CI=true)"; \
+	fi
+
+test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -38,6 +49,10 @@ catalog: install
 	printf 'gms:\n  server: http://localhost:8080\nlite:\n  type: sqlite\n  config:\n    file: $(CURDIR)/data/catalog/datahub_lite.sqlite\n' \
 	  > $(CATALOG_CLI_HOME)/.datahubenv
 	HOME=$(CATALOG_CLI_HOME) DATAHUB_TELEMETRY_ENABLED=false $(BIN)/datahub lite $(or $(ARGS),ls /)
+
+# Retake the README's screenshots (docs/screenshots/) from a real run in headless Chromium.
+screenshots: install browser
+	DATAPLATFORM_UPDATE_SCREENSHOTS=1 $(BIN)/pytest platform_tests/ui
 
 bench: install
 	$(BIN)/python -m bench.run $(ONLY)

@@ -1,46 +1,224 @@
-"""The `dataplatform` command: a full day end to end, exit codes, and replaying the spool."""
+"""The `dataplatform` command: runs with progress and summary, status, listing, exit codes."""
 
+import io
+import json
+from dataclasses import replace
+from datetime import date, timedelta
 from pathlib import Path
 
+import dagster as dg
+import pyarrow.parquet as pq
 import pytest
 from datahub.lite.lite_util import get_datahub_lite
+from rich.console import Console
 
+from dataplatform import cli, definitions
 from dataplatform.cli import main
+from dataplatform.demo_api import DemoApiServer
 from dataplatform.lineage.spool import Spool
-from platform_tests.demo_data import DAY
+from platform_tests.demo_data import DAY, SMALL
 from platform_tests.lineage_samples import sample_mcps
+
+SELECTION = "group:raw or key:cleaned/reviews"
+NEXT_DAY = (date.fromisoformat(DAY) + timedelta(days=1)).isoformat()
 
 
 @pytest.fixture
 def local_platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("DATAPLATFORM_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COLUMNS", "200")  # rich wraps at 80 columns when not on a terminal
     monkeypatch.delenv("DATAPLATFORM_API_URL", raising=False)
     return tmp_path / "data"
 
 
-def test_run_materialises_the_day_and_records_the_run_in_the_catalog(local_platform: Path) -> None:
-    assert main(["run", "--partition", DAY, "--listens-per-day", "1500"]) == 0
+def status_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:
+    capsys.readouterr()
+    code = main(["status", "--json", *args])
+    return code, json.loads(capsys.readouterr().out)
 
-    assert (local_platform / "cleaned" / "listens" / f"{DAY}.parquet").exists()
+
+def run_ids_in_catalog(data: Path) -> list[str]:
     lite = get_datahub_lite(
-        {
-            "type": "sqlite",
-            "config": {"file": str(local_platform / "catalog" / "datahub_lite.sqlite")},
-        },
+        {"type": "sqlite", "config": {"file": str(data / "catalog" / "datahub_lite.sqlite")}},
         read_only=True,
     )
     runs = [urn for urn in lite.list_ids() if urn.startswith("urn:li:dataProcessInstance:")]
     lite.close()
-    assert len(runs) == 1
+    return runs
 
 
-def test_run_exits_non_zero_when_the_source_is_unreachable(
-    local_platform: Path, monkeypatch: pytest.MonkeyPatch
+def test_run_materialises_the_day_summarises_it_and_status_reports_it(
+    local_platform: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "--partition", DAY, "--listens-per-day", "1500"]) == cli.EXIT_OK
+
+    out = capsys.readouterr().out
+    listens = local_platform / "cleaned" / "listens" / f"{DAY}.parquet"
+    rows = pq.read_metadata(listens).num_rows
+    # Not a terminal: a plain line per asset as it lands, no live bar, then the summary.
+    assert f"done    cleaned/listens  {rows} rows" in out
+    assert "━" not in out.split("daily_refresh 2026")[0]
+    assert f"daily_refresh {DAY} succeeded" in out
+    assert str(listens) in out
+    assert len(run_ids_in_catalog(local_platform)) == 1
+
+    code, status = status_json(capsys)
+    assert code == cli.EXIT_OK
+    by_asset = {asset["asset"]: asset for asset in status["assets"]}
+    daily = definitions.defs.resolve_job_def("daily_refresh").asset_layer.executable_asset_keys
+    for key in daily:
+        assert by_asset[key.to_user_string()]["last_materialization"]["partition"] == DAY
+    assert by_asset["cleaned/listens"]["last_materialization"]["rows"] == rows
+    checks = by_asset["cleaned/listens"]["checks"]
+    assert checks and all(check["status"] == "passed" for check in checks)
+    assert by_asset["landed/reviews"]["last_materialization"] is None
+
+
+def test_run_over_a_range_runs_each_day_in_order_with_a_live_display(
+    local_platform: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    terminal = io.StringIO()
+    monkeypatch.setattr(
+        cli, "console", Console(file=terminal, force_terminal=True, color_system=None, width=120)
+    )
+    monkeypatch.setenv("DATAPLATFORM_DATAHUB_SINK", "none")
+    dirty = replace(SMALL, dirty_rate=0.3)  # a dirty source: WARN checks fail, data still flows
+
+    with DemoApiServer(dirty) as server:
+        monkeypatch.setenv("DATAPLATFORM_API_URL", server.url)
+        code = main(["run", "--select", SELECTION, "--from", DAY, "--to", NEXT_DAY])
+
+    assert code == cli.EXIT_OK
+    shown = terminal.getvalue()
+    assert shown.index(f"{SELECTION} {DAY}") < shown.index(f"{SELECTION} {NEXT_DAY}")
+    assert "6/6" in shown  # the live bar: raw (4), cleaned/reviews and its rejects
+    assert "reject_share_low failed (WARN)" in shown
+    for day in (DAY, NEXT_DAY):
+        assert (local_platform / "cleaned" / "reviews" / f"{day}.parquet").exists()
+    assert not (local_platform / "cleaned" / "listens").exists()
+
+    code, status = status_json(capsys, "--select", "key:cleaned/reviews")
+    assert code == cli.EXIT_OK  # WARN failures do not fail a script
+    [reviews] = status["assets"]
+    assert reviews["last_materialization"]["partition"] == NEXT_DAY
+    failed = {
+        check["name"]: check["severity"]
+        for check in reviews["checks"]
+        if check["status"] == "failed"
+    }
+    assert failed["reject_share_low"] == "WARN"
+    assert set(failed.values()) == {"WARN"}
+
+
+def test_status_exits_3_when_a_latest_error_check_failed(
+    local_platform: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with cli.local_instance() as instance:
+        instance.report_runless_asset_event(
+            dg.AssetCheckEvaluation(
+                asset_key=dg.AssetKey(["cleaned", "users"]),
+                check_name="keys_unique",
+                passed=False,
+                severity=dg.AssetCheckSeverity.ERROR,
+            )
+        )
+
+    code, status = status_json(capsys, "--select", "group:cleaned")
+    assert code == cli.EXIT_ERROR_CHECK_FAILED
+    users = next(asset for asset in status["assets"] if asset["asset"] == "cleaned/users")
+    assert {"name": "keys_unique", "status": "failed", "severity": "ERROR"}.items() <= next(
+        check for check in users["checks"] if check["name"] == "keys_unique"
+    ).items()
+
+    assert main(["status"]) == cli.EXIT_ERROR_CHECK_FAILED
+    assert "keys_unique (ERROR)" in capsys.readouterr().out
+
+
+def test_run_exit_code_tells_failed_runs_from_failed_error_checks() -> None:
+    def evaluation(severity: dg.AssetCheckSeverity) -> dg.AssetCheckEvaluation:
+        return dg.AssetCheckEvaluation(
+            asset_key=dg.AssetKey("a"), check_name="c", passed=False, severity=severity
+        )
+
+    def outcome(success: bool, *failed: dg.AssetCheckEvaluation) -> cli.RunOutcome:
+        return cli.RunOutcome(partition=DAY, success=success, checks={dg.AssetKey("a"): [*failed]})
+
+    warned = outcome(True, evaluation(dg.AssetCheckSeverity.WARN))
+    errored = outcome(True, evaluation(dg.AssetCheckSeverity.ERROR))
+    assert cli.run_exit_code([outcome(True), warned]) == cli.EXIT_OK
+    assert cli.run_exit_code([outcome(True), errored]) == cli.EXIT_ERROR_CHECK_FAILED
+    assert cli.run_exit_code([errored, outcome(False)]) == cli.EXIT_RUN_FAILED
+
+
+def test_a_range_stops_at_the_first_failed_run(
+    local_platform: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("DATAPLATFORM_API_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("DATAPLATFORM_API_MAX_ATTEMPTS", "1")
 
-    assert main(["run", "--partition", DAY]) == 1
+    assert main(["run", "--job", "raw_job", "--from", DAY, "--to", NEXT_DAY]) == 1
+
+    out = capsys.readouterr().out
+    assert f"raw_job {DAY} FAILED" in out
+    assert "failed  run: " in out  # why, not only that
+    assert f"1 partitions not run ({NEXT_DAY})" in out
+    with cli.local_instance() as instance:
+        runs = instance.get_runs()
+    assert [run.tags["dagster/partition"] for run in runs] == [DAY]
+    assert runs[0].status == dg.DagsterRunStatus.FAILURE
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "--job", "no_such_job"], "no job named 'no_such_job'"),
+        (["run", "--select", "key:no/such_asset"], "matches no asset"),
+        (["run", "--select", "group:("], "invalid selection"),
+        (["run", "--select", "+key:cleaned/reviews"], "same partitions definitions"),
+        (["run", "--to", DAY], "--to needs --from"),
+        (["run", "--partition", "1999-01-01", "--no-demo-api"], "unknown partition"),
+        (["run", "--from", NEXT_DAY, "--to", DAY, "--no-demo-api"], "comes after"),
+        (["run", "--job", "documents_job", "--partition", DAY], "not partitioned"),
+        (["run", "--job", "land_reviews_job", "--no-demo-api"], "give --partition"),
+        (["run", "--partition", DAY, "--from", DAY], "not allowed with"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_usage_errors_exit_2_before_anything_runs(
+    local_platform: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    assert main(args) == cli.EXIT_USAGE
+
+    assert message in capsys.readouterr().err
+    assert not local_platform.exists()
+
+
+def test_help_documents_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--help"]) == 0
+
+    out = capsys.readouterr().out
+    for code in ("0", "1", "2", "3"):
+        assert f"\n  {code}  " in out
+
+
+def test_list_shows_every_group_job_schedule_and_sensor(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["list", "--json"]) == 0
+
+    listed = json.loads(capsys.readouterr().out)
+    defs = definitions.defs
+    groups = {spec.group_name for spec in defs.resolve_all_asset_specs()}
+    assert {asset["group"] for asset in listed["assets"]} == groups
+    assert {asset["asset"] for asset in listed["assets"]} == {
+        key.to_user_string() for key in defs.resolve_all_asset_keys()
+    }
+    assert {job["job"] for job in listed["jobs"]} == {job.name for job in defs.jobs}
+    assert {s["schedule"] for s in listed["schedules"]} == {s.name for s in defs.schedules}
+    assert {s["sensor"] for s in listed["sensors"]} == {s.name for s in defs.sensors}
+    listens = next(asset for asset in listed["assets"] if asset["asset"] == "cleaned/listens")
+    assert listens["partitions"] == "daily" and "keys_unique" in listens["checks"]
 
 
 def test_replay_lineage_sends_the_spool(

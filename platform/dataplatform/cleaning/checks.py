@@ -109,6 +109,7 @@ def row_volume_stable(rows: int, previous_rows: int | None) -> dg.AssetCheckResu
         return dg.AssetCheckResult(
             check_name="row_volume_stable",
             passed=True,
+            severity=dg.AssetCheckSeverity.WARN,
             metadata={"rows": rows, "previous_rows": "no previous partition"},
         )
     return dg.AssetCheckResult(

@@ -1,0 +1,145 @@
+"""A real local platform for the UI: one day materialised, the webserver on it, a browser."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+try:
+    from playwright.sync_api import Browser, Page, expect, sync_playwright
+except ImportError:  # the browser fixture skips (or fails, under CI) with the reason
+    sync_playwright = None
+
+from platform_tests.demo_data import DAY
+from platform_tests.services import service_unavailable
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = Path(os.getenv("DATAPLATFORM_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+STARTUP_TIMEOUT_SECONDS = 180  # two shared cores: loading the code location can be slow
+UI_TIMEOUT_MS = 60_000  # for a page, and for an assertion to come true
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Screenshots and logs kept after the run (CI uploads them); git-ignored."""
+    folder = Path(os.getenv("DATAPLATFORM_TEST_ARTIFACTS", REPO / "platform_tests/ui/artifacts"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator["Browser"]:
+    if sync_playwright is None:
+        service_unavailable("playwright is not installed (pip install -e '.[dev]')")
+    if not CHROMIUM.exists():
+        service_unavailable(f"Chromium is not installed at {CHROMIUM} (make browser)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def platform_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The embedded default in a temporary folder: SQLite instance, local data, DataHub Lite."""
+    root = tmp_path_factory.mktemp("ui_platform")
+    home = root / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    env = {**os.environ, "DAGSTER_HOME": str(home), "DATAPLATFORM_DATA_DIR": str(root / "data")}
+    env.pop("DATAPLATFORM_API_URL", None)  # the CLI serves the bundled demo API itself
+    return env
+
+
+@pytest.fixture(scope="session")
+def dagster_ui(platform_env: dict[str, str], artifacts: Path) -> Iterator[str]:
+    """The webserver's URL, once a day of the daily refresh is materialised and it is up."""
+    port = free_port()
+    log = (artifacts / "webserver.log").open("w")
+    webserver = subprocess.Popen(
+        [bin_path("dagster-webserver"), "-h", "127.0.0.1", "-p", str(port), "-w", "workspace.yaml"],
+        cwd=REPO,
+        env=platform_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its code server is a child: stop the whole group
+    )
+    try:
+        materialise_one_day(platform_env, artifacts)
+        url = f"http://127.0.0.1:{port}"
+        wait_until_serving(url, webserver, artifacts / "webserver.log")
+        yield url
+    finally:
+        stop(webserver)
+        log.close()
+
+
+def materialise_one_day(env: dict[str, str], artifacts: Path) -> None:
+    """What a user does first: `dataplatform run`, through the real console script."""
+    result = subprocess.run(
+        [bin_path("dataplatform"), "run", "--partition", DAY, "--listens-per-day", "1500"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    (artifacts / "dataplatform-run.log").write_text(result.stdout + result.stderr)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def bin_path(script: str) -> str:
+    return str(Path(sys.executable).parent / script)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_serving(url: str, webserver: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if webserver.poll() is not None:
+            pytest.fail(f"dagster-webserver exited ({webserver.returncode}):\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/server_info", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"dagster-webserver did not serve {url} in {STARTUP_TIMEOUT_SECONDS} s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@pytest.fixture
+def page(browser: "Browser", artifacts: Path, request: pytest.FixtureRequest) -> Iterator["Page"]:
+    """A fresh page, its last state kept as a screenshot; the UI's pop-up marked as seen."""
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    context.add_init_script("window.localStorage.setItem('communityNux', '1')")
+    page = context.new_page()
+    page.set_default_timeout(UI_TIMEOUT_MS)
+    expect.set_options(timeout=UI_TIMEOUT_MS)
+    page.add_locator_handler(page.get_by_role("button", name="Skip"), lambda skip: skip.click())
+    yield page
+    page.screenshot(path=artifacts / f"{request.node.name}.png")
+    context.close()
