@@ -12,6 +12,7 @@ import dagster as dg
 from dataplatform.catalog.jobs import replay_lineage
 from dataplatform.catalog.runs import catalog_failed_runs, catalog_successful_runs
 from dataplatform.cleaning.assets import cleaned_assets
+from dataplatform.executors import executor_from
 from dataplatform.ingestion.assets import raw_assets
 from dataplatform.jobs import (
     build_daily_refresh_schedule,
@@ -108,4 +109,9 @@ defs = dg.Definitions(
         )
     ],
     resources=resources(),
+    executor=executor_from(
+        os.getenv("DATAPLATFORM_EXECUTOR", "multiprocess"),
+        broker_url=os.getenv("DATAPLATFORM_CELERY_BROKER", ""),
+        backend_url=os.getenv("DATAPLATFORM_CELERY_BACKEND", ""),
+    ),
 )

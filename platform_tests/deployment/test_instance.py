@@ -8,7 +8,7 @@ import pytest
 
 from platform_tests.services import fresh_postgres_database
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @dg.asset

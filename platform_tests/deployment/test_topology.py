@@ -1,0 +1,381 @@
+"""The production topology on real servers: Postgres instance, gRPC code servers, webserver,
+daemon and Celery workers on Redis, driven through the webserver's GraphQL API."""
+
+import itertools
+import os
+import signal
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import kombu
+import kombu.exceptions
+import mlflow.artifacts
+import mlflow.sklearn
+import pytest
+import redis
+from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
+from dagster_graphql import DagsterGraphQLClient
+from mlflow import MlflowClient
+from sklearn.datasets import load_iris
+
+from dataplatform.demo_api import DemoApiServer
+from platform_tests.demo_data import SMALL
+from platform_tests.deployment.processes import Processes, free_port, http_ok, wait_until
+from platform_tests.deployment.topology import (
+    PRODUCT_LOCATION,
+    REPO,
+    TEST_LOCATION,
+    Deployment,
+    celery_worker,
+    environment,
+    mlflow_server,
+    next_minute_in,
+    start_code_servers,
+    start_frontends,
+    wait_for_ports,
+    wait_for_webserver,
+    write_celery_config,
+    write_instance_config,
+    write_workspace,
+)
+from platform_tests.services import fresh_postgres_database, service_unavailable
+
+REDIS_URL = os.getenv("DATAPLATFORM_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
+RABBITMQ_URL = os.getenv("DATAPLATFORM_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
+BACKFILL_DAYS = ["2026-03-02", "2026-03-03", "2026-03-04"]
+RUN_TIMEOUT = 180
+FINISHED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
+
+pytestmark = pytest.mark.timeout(900)
+
+
+def require_redis() -> None:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).flushdb()
+    except redis.RedisError as error:
+        service_unavailable(f"Redis is not reachable at {REDIS_URL}: {error}")
+
+
+def rabbitmq_reachable() -> bool:
+    try:
+        with kombu.Connection(RABBITMQ_URL, connect_timeout=3) as connection:
+            connection.ensure_connection(max_retries=1)
+    except (OSError, kombu.exceptions.OperationalError):
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    postgres_url = fresh_postgres_database("dataplatform_test_deployment")
+    mlflow_store = fresh_postgres_database("dataplatform_test_mlflow")
+    require_redis()
+    root = tmp_path_factory.mktemp("deployment")
+    home, data_dir = root / "dagster_home", root / "data"
+    write_instance_config(home)
+    (root / "logs").mkdir()
+    schedule_at = next_minute_in(3)
+    with DemoApiServer(SMALL) as api, pytest.MonkeyPatch.context() as patch:
+        env = environment(
+            DAGSTER_HOME=str(home),
+            DAGSTER_POSTGRES_URL=postgres_url,
+            DAGSTER_MAX_CONCURRENT_RUNS="4",
+            DATAPLATFORM_DATA_DIR=str(data_dir),
+            DATAPLATFORM_LANDING_DIR=str(data_dir / "landing"),
+            DATAPLATFORM_API_URL=api.url,
+            DATAPLATFORM_DATAHUB_SINK="none",
+            DATAPLATFORM_SCHEDULE_TIME=schedule_at.strftime("%H:%M"),
+            DATAPLATFORM_EXECUTOR="celery",
+            DATAPLATFORM_CELERY_BROKER=REDIS_URL,
+            DATAPLATFORM_CELERY_BACKEND=REDIS_URL,
+        )
+        for name in ("DAGSTER_HOME", "DAGSTER_POSTGRES_URL", "DAGSTER_MAX_CONCURRENT_RUNS"):
+            patch.setenv(name, env[name])
+        processes = Processes(root / "logs", env, cwd=REPO)
+        try:
+            yield start(processes, root, mlflow_store, schedule_at)
+        finally:
+            processes.stop_all()
+
+
+def start_workers(processes: Processes, root: Path, rabbitmq: bool) -> None:
+    """Two workers on Redis for the product; one on RabbitMQ for the test location's job."""
+    write_celery_config(root / "redis.yaml", REDIS_URL, REDIS_URL)
+    for worker in ("worker_a", "worker_b"):
+        processes.start(worker, celery_worker(worker, root / "redis.yaml"))
+    if rabbitmq:
+        write_celery_config(root / "rabbitmq.yaml", RABBITMQ_URL, "rpc://")
+        processes.start("worker_rabbitmq", celery_worker("worker_rabbitmq", root / "rabbitmq.yaml"))
+
+
+def start(processes: Processes, root: Path, mlflow_store: str, schedule_at: datetime) -> Deployment:
+    product_port, tests_port, web_port, mlflow_port = (free_port() for _ in range(4))
+    processes.start("mlflow", mlflow_server(mlflow_port, mlflow_store, root / "mlartifacts"))
+    start_code_servers(processes, product_port, tests_port)
+    rabbitmq = rabbitmq_reachable()
+    start_workers(processes, root, rabbitmq)
+    wait_for_ports(processes, [product_port, tests_port], timeout=150)
+    write_workspace(root / "workspace.yaml", product_port, tests_port)
+    start_frontends(processes, root / "workspace.yaml", web_port)
+    wait_for_webserver(processes, web_port, timeout=120)
+    wait_until(lambda: http_ok(f"http://127.0.0.1:{mlflow_port}/health"), 120, "MLflow")
+    return Deployment(
+        client=DagsterGraphQLClient("127.0.0.1", port_number=web_port),
+        processes=processes,
+        home=root / "dagster_home",
+        data_dir=Path(processes.env["DATAPLATFORM_DATA_DIR"]),
+        landing_dir=Path(processes.env["DATAPLATFORM_LANDING_DIR"]),
+        schedule_at=schedule_at,
+        mlflow_url=f"http://127.0.0.1:{mlflow_port}",
+        rabbitmq_url=RABBITMQ_URL if rabbitmq else None,
+        env=processes.env,
+    )
+
+
+RUNS_QUERY = """
+query Runs($filter: RunsFilter!) {
+  runsOrError(filter: $filter) {
+    __typename
+    ... on Runs { results { runId status jobName startTime endTime tags { key value } } }
+    ... on PythonError { message }
+  }
+}
+"""
+
+BACKFILL_MUTATION = """
+mutation Backfill($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message }
+  }
+}
+"""
+
+
+def runs_tagged(deployment: Deployment, key: str, value: str) -> list[dict[str, Any]]:
+    data = deployment.graphql(RUNS_QUERY, {"filter": {"tags": [{"key": key, "value": value}]}})
+    assert data["runsOrError"]["__typename"] == "Runs", data
+    return data["runsOrError"]["results"]
+
+
+def wait_for_runs(deployment: Deployment, key: str, value: str, count: int) -> list[dict[str, Any]]:
+    """Wait until `count` runs tagged key=value exist and have all finished."""
+    found: list[dict[str, Any]] = []
+
+    def finished() -> bool:
+        nonlocal found
+        deployment.processes.assert_alive()
+        found = runs_tagged(deployment, key, value)
+        return len(found) >= count and all(
+            run["status"] in {"SUCCESS", "FAILURE", "CANCELED"} for run in found
+        )
+
+    wait_until(finished, RUN_TIMEOUT, f"{count} finished runs tagged {key}={value}", poll=2)
+    return found
+
+
+def wait_for_status(deployment: Deployment, run_id: str) -> DagsterRunStatus:
+    status = deployment.client.get_run_status(run_id)
+
+    def finished() -> bool:
+        nonlocal status
+        deployment.processes.assert_alive()
+        status = deployment.client.get_run_status(run_id)
+        return status in FINISHED
+
+    wait_until(finished, RUN_TIMEOUT, f"run {run_id} to finish", poll=2)
+    return status
+
+
+def celery_workers_of(run_id: str) -> set[str]:
+    with DagsterInstance.get() as instance:
+        events = instance.all_logs(run_id, of_type=DagsterEventType.ENGINE_EVENT)
+    return {
+        str(event.dagster_event.engine_event_data.metadata["Celery worker"].value)
+        for event in events
+        if event.dagster_event and "Celery worker" in event.dagster_event.engine_event_data.metadata
+    }
+
+
+def test_backfill_of_three_days_succeeds_with_steps_on_both_celery_workers(
+    deployment: Deployment,
+) -> None:
+    params = {
+        "selector": {
+            "partitionSetName": "daily_refresh_partition_set",
+            "repositorySelector": {
+                "repositoryLocationName": PRODUCT_LOCATION,
+                "repositoryName": "__repository__",
+            },
+        },
+        "partitionNames": BACKFILL_DAYS,
+    }
+    launched = deployment.graphql(BACKFILL_MUTATION, {"params": params})["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+
+    runs = wait_for_runs(deployment, "dagster/backfill", launched["backfillId"], len(BACKFILL_DAYS))
+
+    partitions = {
+        tag["value"] for run in runs for tag in run["tags"] if tag["key"] == "dagster/partition"
+    }
+    assert partitions == set(BACKFILL_DAYS)
+    assert {run["status"] for run in runs} == {"SUCCESS"}, deployment.processes.tails(
+        ["worker_a", "worker_b"]
+    )
+    workers = set().union(*(celery_workers_of(run["runId"]) for run in runs))
+    assert {name.split("@")[0] for name in workers} == {"worker_a", "worker_b"}
+    for day in BACKFILL_DAYS:
+        assert (deployment.data_dir / "cleaned" / "listens" / f"{day}.parquet").exists()
+
+
+def test_a_transiently_failing_step_is_retried_and_the_run_succeeds(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    run_id = deployment.client.submit_job_execution(
+        "flaky_job",
+        repository_location_name=TEST_LOCATION,
+        run_config={"ops": {"transient_step": {"config": {"marker": str(tmp_path / "seen")}}}},
+    )
+
+    assert wait_for_status(deployment, run_id) == DagsterRunStatus.SUCCESS
+    with DagsterInstance.get() as instance:
+        retries = instance.all_logs(run_id, of_type=DagsterEventType.STEP_UP_FOR_RETRY)
+    assert len(retries) == 1
+
+
+def test_the_run_queue_runs_one_training_run_at_a_time(deployment: Deployment) -> None:
+    run_ids = [
+        deployment.client.submit_job_execution(
+            "training_job", repository_location_name=TEST_LOCATION
+        )
+        for _ in range(3)
+    ]
+    for run_id in run_ids:
+        assert wait_for_status(deployment, run_id) == DagsterRunStatus.SUCCESS
+
+    runs = [
+        run
+        for run in runs_tagged(deployment, "dagster/concurrency_key", "training")
+        if run["runId"] in run_ids
+    ]
+    spans = sorted((run["startTime"], run["endTime"]) for run in runs)
+    assert len(spans) == 3
+    for (_, previous_end), (next_start, _) in itertools.pairwise(spans):
+        assert next_start >= previous_end
+
+
+def launch_hanging_run(deployment: Deployment, tmp_path: Path, max_runtime: int) -> str:
+    """A run of killable_job whose first attempt hangs; its pid lands in tmp_path/pid."""
+    config = {"marker": str(tmp_path / "seen"), "pid_file": str(tmp_path / "pid")}
+    return deployment.client.submit_job_execution(
+        "killable_job",
+        repository_location_name=TEST_LOCATION,
+        run_config={"ops": {"long_step": {"config": config}}},
+        tags={"dagster/max_runtime": str(max_runtime)},
+    )
+
+
+def event_messages(run_id: str) -> str:
+    with DagsterInstance.get() as instance:
+        return "\n".join(event.message for event in instance.all_logs(run_id))
+
+
+def test_a_killed_run_worker_fails_the_run_and_the_automatic_retry_succeeds(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    run_id = launch_hanging_run(deployment, tmp_path, max_runtime=600)
+    wait_until((tmp_path / "pid").exists, RUN_TIMEOUT, "the run worker to start")
+    os.kill(int((tmp_path / "pid").read_text()), signal.SIGKILL)
+
+    assert wait_for_status(deployment, run_id) == DagsterRunStatus.FAILURE
+    assert "SIGKILL" in event_messages(run_id)
+    [retry] = wait_for_runs(deployment, "dagster/parent_run_id", run_id, 1)
+    assert retry["status"] == "SUCCESS"
+
+
+def test_run_monitoring_ends_a_hung_run_and_the_next_run_succeeds(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    hung = launch_hanging_run(deployment, tmp_path, max_runtime=5)
+
+    # Monitoring cancels it; whether the run ends CANCELED or FAILURE depends on which of the
+    # run worker and the daemon records the end first.
+    assert wait_for_status(deployment, hung) in {
+        DagsterRunStatus.CANCELED,
+        DagsterRunStatus.FAILURE,
+    }
+    assert "exceeding maximum runtime" in event_messages(hung)
+    following = launch_hanging_run(deployment, tmp_path, max_runtime=600)
+    assert wait_for_status(deployment, following) == DagsterRunStatus.SUCCESS
+
+
+def test_a_training_run_and_its_model_are_tracked_on_the_mlflow_server(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    tracking = {"experiment_name": "deployment", "mlflow_tracking_uri": deployment.mlflow_url}
+    run_id = deployment.client.submit_job_execution(
+        "tracked_training_job",
+        repository_location_name=TEST_LOCATION,
+        run_config={"resources": {"mlflow": {"config": tracking}}},
+    )
+
+    assert wait_for_status(deployment, run_id) == DagsterRunStatus.SUCCESS
+    client = MlflowClient(tracking_uri=deployment.mlflow_url)
+    experiment = client.get_experiment_by_name("deployment")
+    [tracked] = client.search_runs(
+        [experiment.experiment_id], filter_string=f"tags.dagster_run_id = '{run_id}'"
+    )
+    assert 0.5 < tracked.data.metrics["accuracy"] <= 1.0
+    assert tracked.info.status == "FINISHED"
+    [model] = client.search_logged_models(experiment_ids=[experiment.experiment_id])
+    assert model.source_run_id == tracked.info.run_id
+    served = mlflow.artifacts.download_artifacts(
+        artifact_uri=model.artifact_location,
+        dst_path=str(tmp_path),
+        tracking_uri=deployment.mlflow_url,
+    )
+    iris = load_iris()
+    assert mlflow.sklearn.load_model(served).score(iris.data, iris.target) == pytest.approx(
+        tracked.data.metrics["accuracy"]
+    )
+
+
+def test_a_job_runs_on_celery_workers_over_rabbitmq(deployment: Deployment) -> None:
+    if deployment.rabbitmq_url is None:
+        service_unavailable(f"RabbitMQ is not reachable at {RABBITMQ_URL}")
+    run_id = deployment.client.submit_job_execution(
+        "celery_job",
+        repository_location_name=TEST_LOCATION,
+        run_config={
+            "execution": {"config": {"broker": deployment.rabbitmq_url, "backend": "rpc://"}}
+        },
+    )
+
+    assert wait_for_status(deployment, run_id) == DagsterRunStatus.SUCCESS
+    assert {name.split("@")[0] for name in celery_workers_of(run_id)} == {"worker_rabbitmq"}
+
+
+def test_the_landing_sensor_picks_up_a_dropped_file(deployment: Deployment) -> None:
+    reviews = deployment.landing_dir / "reviews"
+    reviews.mkdir(parents=True, exist_ok=True)
+    (reviews / "dropped.csv").write_text("text,rating\nlovely,5\nawful,1\n")
+
+    [run] = wait_for_runs(deployment, "dagster/sensor_name", "landing_reviews_sensor", 1)
+
+    assert run["status"] == "SUCCESS"
+    assert not (reviews / "dropped.csv").exists()
+    assert list((deployment.landing_dir / "_archive" / "reviews").glob("*__dropped.csv"))
+
+
+def test_the_daily_schedule_ticks_and_its_run_succeeds(deployment: Deployment) -> None:
+    wait_until(lambda: time.time() > deployment.schedule_at.timestamp(), 240, "the schedule time")
+
+    [run] = wait_for_runs(deployment, "dagster/schedule_name", "daily_refresh_schedule", 1)
+
+    yesterday = (deployment.schedule_at - timedelta(days=1)).date().isoformat()
+    assert {"key": "dagster/partition", "value": yesterday} in run["tags"]
+    assert run["status"] == "SUCCESS"
