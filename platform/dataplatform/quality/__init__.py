@@ -1,0 +1,1 @@
+"""The `quality` group: deepchecks reports, their asset checks, pipeline health and alerts."""

@@ -1,0 +1,33 @@
+"""Deepchecks' model-evaluation suite for a trained classifier on its held-out set.
+
+Called by the training code with the frames and model it already holds; the report goes to
+`out_dir/model_evaluation.html` (plotly shared in `out_dir`), ready to be linked from the
+materialisation and logged as an MLflow artifact (`mlflow.log_artifacts(out_dir)`).
+"""
+
+from pathlib import Path
+
+import pandas as pd
+from deepchecks.tabular import Dataset
+from deepchecks.tabular.suites import model_evaluation
+from upath import UPath
+
+from dataplatform.quality.html import write_report
+from dataplatform.quality.reports import QualityReport, categorical_columns, summarise
+
+REPORT_NAME = "model_evaluation.html"
+
+
+def model_evaluation_report(
+    train: pd.DataFrame, test: pd.DataFrame, label: str, model: object, out_dir: str | Path
+) -> QualityReport:
+    """`model` is any scikit-learn-like estimator with `predict`/`predict_proba` over the
+    feature columns (every column but `label`)."""
+    features = [column for column in train.columns if column != label]
+    categorical = categorical_columns(train[features])
+    train_set = Dataset(train, label=label, cat_features=categorical, features=features)
+    test_set = Dataset(test, label=label, cat_features=categorical, features=features)
+    result = model_evaluation().run(train_set, test_set, model, with_display=True)
+    root = UPath(out_dir)
+    path = write_report(result, root / REPORT_NAME, root, "Model evaluation")
+    return summarise(result, str(path), len(test), len(train) + len(test))

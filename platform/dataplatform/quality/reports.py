@@ -1,0 +1,187 @@
+"""The core of every quality report: sample a table, run a deepchecks suite, save, summarise.
+
+Large tables are sampled before deepchecks sees them: `ReportStore.sample_size` rows (default
+10,000, drawn uniformly with a fixed seed so a rerun gives the same report). Deepchecks' cost
+grows with rows, and 10,000 rows estimate shares, drift scores and duplicate ratios to within
+about one percentage point; the metadata states the sample and the table size.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+from upath import UPath
+
+from dataplatform.quality.html import write_report
+
+# deepchecks takes seconds to import and every step process loads the code location, so it is
+# imported only where a suite runs (integrity, drift, model_evaluation).
+if TYPE_CHECKING:
+    from deepchecks.core import SuiteResult
+
+DEFAULT_SAMPLE_SIZE = 10_000
+SAMPLE_SEED = 0
+# A text column with more distinct values than this share of rows is free text or an id,
+# not a category.
+MAX_CATEGORY_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class ConditionOutcome:
+    """One deepchecks condition that did not pass."""
+
+    check: str  # snake_case check name, e.g. `percent_of_nulls`
+    condition: str
+    category: str  # deepchecks' own verdict: FAIL or WARN
+    details: str
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    suite: str
+    path: str
+    checks_run: int
+    checks_passed: int
+    failures: tuple[ConditionOutcome, ...]
+    not_run: tuple[tuple[str, str], ...]  # (check, why it did not run)
+    sample_rows: int
+    total_rows: int
+
+    @property
+    def failed_checks(self) -> set[str]:
+        return {failure.check for failure in self.failures}
+
+    def failures_of(self, check: str) -> list[ConditionOutcome]:
+        return [failure for failure in self.failures if failure.check == check]
+
+
+class ReportStore(dg.ConfigurableResource):
+    """Where quality reports go (`<base_path>/quality/...`, next to the data) and how big a
+    sample deepchecks sees."""
+
+    base_path: str
+    sample_size: int = DEFAULT_SAMPLE_SIZE
+    storage_options: dict[str, str] | None = None
+
+    @property
+    def root(self) -> UPath:
+        return UPath(self.base_path, **(self.storage_options or {})) / "quality"
+
+    def report_path(self, name: Sequence[str], partition: str | None) -> UPath:
+        folder = self.root.joinpath(*name)
+        return folder / f"{partition}.html" if partition else folder.with_suffix(".html")
+
+    def save(
+        self, result: "SuiteResult", name: Sequence[str], partition: str | None, title: str
+    ) -> UPath:
+        return write_report(result, self.report_path(name, partition), self.root, title)
+
+
+def sample(frame: pd.DataFrame, size: int) -> pd.DataFrame:
+    if len(frame) <= size:
+        return frame
+    return frame.sample(n=size, random_state=SAMPLE_SEED).sort_index()
+
+
+def deepchecks_frame(frame: pd.DataFrame, exclude: Sequence[str] = ()) -> pd.DataFrame:
+    """The columns deepchecks can judge, in numpy dtypes: nullable integers become floats,
+    strings objects, timestamps seconds since the epoch."""
+    kept = frame.drop(columns=[c for c in exclude if c in frame.columns])
+    return kept.apply(_numpy_values)
+
+
+def _numpy_values(column: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(column.dtype):
+        return (column - pd.Timestamp(0, tz=column.dt.tz)).dt.total_seconds()
+    if pd.api.types.is_extension_array_dtype(column.dtype):
+        if pd.api.types.is_numeric_dtype(column.dtype):
+            return column.astype("float64")
+        return column.astype(object).where(column.notna(), np.nan)
+    return column
+
+
+def categorical_columns(frame: pd.DataFrame) -> list[str]:
+    """Text columns with few enough distinct values to be categories (not ids, not prose)."""
+    limit = max(1, int(MAX_CATEGORY_SHARE * len(frame)))
+    return [
+        column
+        for column in frame.columns
+        if frame[column].dtype == object and frame[column].nunique(dropna=True) <= limit
+    ]
+
+
+def summarise(result: "SuiteResult", path: str, sample_rows: int, total_rows: int) -> QualityReport:
+    from deepchecks.core import CheckResult
+
+    ran = [r for r in result.results if isinstance(r, CheckResult) and r.have_conditions()]
+    failures = tuple(
+        ConditionOutcome(
+            check=check_id(r.check.name()),
+            condition=condition.name,
+            category=condition.category.name,
+            details=str(condition.details),
+        )
+        for r in ran
+        for condition in r.conditions_results
+        if not condition.is_pass()
+    )
+    return QualityReport(
+        suite=result.name,
+        path=path,
+        checks_run=len(ran),
+        checks_passed=len(ran) - len({failure.check for failure in failures}),
+        failures=failures,
+        not_run=tuple(
+            (check_id(r.check.name()), str(r.exception)) for r in result.get_not_ran_checks()
+        ),
+        sample_rows=sample_rows,
+        total_rows=total_rows,
+    )
+
+
+def check_id(name: str) -> str:
+    """`Percent Of Nulls` -> `percent_of_nulls`."""
+    return name.strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def summary_markdown(report: QualityReport) -> str:
+    lines = [
+        f"**{report.suite}**: {report.checks_run} checks run, {report.checks_passed} passed,"
+        f" {report.checks_run - report.checks_passed} failed"
+        f" (sample of {report.sample_rows:,} of {report.total_rows:,} rows)",
+        "",
+        "| check | verdict | condition | value |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {f.check} | {f.category} | {f.condition} | {_cell(f.details)} |"
+        for f in report.failures
+    ]
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def report_metadata(report: QualityReport) -> dict[str, object]:
+    return {
+        "report": dg.MetadataValue.path(report.path),
+        "summary": dg.MetadataValue.md(summary_markdown(report)),
+        "checks_run": report.checks_run,
+        "checks_passed": report.checks_passed,
+        "checks_failed": report.checks_run - report.checks_passed,
+        "sample_rows": report.sample_rows,
+        "total_rows": report.total_rows,
+    }
+
+
+def summary_table(report: QualityReport) -> pd.DataFrame:
+    """The failing conditions as rows, stored as the quality asset's Parquet output."""
+    return pd.DataFrame(
+        [vars(failure) for failure in report.failures],
+        columns=["check", "condition", "category", "details"],
+    ).astype("string")
