@@ -1,0 +1,1 @@
+"""Trained models: embeddings, sentiment classifiers and recommender, tracked in MLflow."""

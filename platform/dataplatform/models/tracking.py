@@ -1,0 +1,103 @@
+"""The MLflow tracking resource (dagster-mlflow's) and a fast check that MLflow is reachable.
+
+Embedded default: a SQLite tracking store and an artifact folder in the data directory;
+production points the tracking URI at an MLflow server.
+"""
+
+import re
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import mlflow
+from dagster_mlflow import mlflow_tracking
+from dagster_mlflow.resources import CONFIG_SCHEMA, MlFlow
+
+DEFAULT_EXPERIMENT = "dataplatform"
+
+
+class MlflowUnreachable(RuntimeError):
+    """MLflow cannot be reached: training stops before anything is logged or registered."""
+
+
+def embedded_tracking_uri(data_dir: str) -> str:
+    return f"sqlite:///{Path(data_dir).resolve() / 'mlflow' / 'mlflow.db'}"
+
+
+def embedded_artifact_location(data_dir: str) -> str:
+    return (Path(data_dir).resolve() / "mlflow" / "artifacts").as_uri()
+
+
+def check_reachable(tracking_uri: str, timeout_seconds: float = 5.0) -> None:
+    """Raises `MlflowUnreachable` at once, instead of after MLflow's minutes of HTTP retries."""
+    if tracking_uri.startswith("sqlite:///"):
+        Path(tracking_uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    elif tracking_uri.startswith(("http://", "https://")):
+        _check_server(tracking_uri, timeout_seconds)
+
+
+def _check_server(tracking_uri: str, timeout_seconds: float) -> None:
+    try:
+        with urllib.request.urlopen(f"{tracking_uri.rstrip('/')}/health", timeout=timeout_seconds):
+            return
+    except urllib.error.HTTPError:
+        return  # it answered: reachable (a proxy may not route /health)
+    except (urllib.error.URLError, OSError) as error:
+        raise MlflowUnreachable(
+            f"MLflow tracking server {_without_credentials(tracking_uri)} is unreachable"
+            f" ({getattr(error, 'reason', error)}); start it or point MLFLOW_TRACKING_URI at a"
+            " running server"
+        ) from None
+
+
+def _without_credentials(uri: str) -> str:
+    return re.sub(r"//[^/@]*@", "//", uri)
+
+
+def ensure_experiment(experiment_name: str, artifact_location: str | None) -> None:
+    """Creates the experiment with its artifact root, which MLflow cannot change later."""
+    if mlflow.get_experiment_by_name(experiment_name) is None:
+        mlflow.create_experiment(experiment_name, artifact_location=artifact_location)
+
+
+@dg.resource(
+    config_schema={
+        **CONFIG_SCHEMA,
+        "artifact_location": dg.Field(
+            dg.Noneable(str),
+            default_value=None,
+            is_required=False,
+            description="Artifact root of a new experiment (the embedded default's folder).",
+        ),
+    },
+    description="dagster-mlflow's run-per-Dagster-run tracking, after a reachability check.",
+)
+def mlflow_tracking_with_check(context: dg.InitResourceContext) -> Iterator[MlFlow]:
+    """dagster-mlflow's `mlflow_tracking`, failing fast when MLflow is unreachable and ending
+    the MLflow run after each step (a later step of the same Dagster run resumes it)."""
+    config = context.resource_config
+    tracking_uri = config["mlflow_tracking_uri"] or mlflow.get_tracking_uri()
+    check_reachable(tracking_uri)
+    mlflow.set_tracking_uri(tracking_uri)
+    ensure_experiment(config["experiment_name"], config["artifact_location"])
+    try:
+        yield from mlflow_tracking.resource_fn(context)
+    finally:
+        mlflow.end_run()
+
+
+def mlflow_resource(
+    tracking_uri: str,
+    artifact_location: str | None = None,
+    experiment_name: str = DEFAULT_EXPERIMENT,
+) -> dg.ResourceDefinition:
+    """The `mlflow` resource for assets with `required_resource_keys={"mlflow"}`."""
+    return mlflow_tracking_with_check.configured(
+        {
+            "experiment_name": experiment_name,
+            "mlflow_tracking_uri": tracking_uri,
+            "artifact_location": artifact_location,
+        }
+    )

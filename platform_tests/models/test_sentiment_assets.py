@@ -1,0 +1,225 @@
+"""Sentiment assets end to end on demo reviews: MLflow runs, registry, alias, predictions."""
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from dataplatform.cleaning.assets import build_cleaned_asset, landed_reviews_cleaning
+from dataplatform.cleaning.tables import REVIEWS
+from dataplatform.demo_api import DemoApiServer
+from dataplatform.ingestion.assets import build_raw_asset
+from dataplatform.models.registry import CHAMPION, champion_uri
+from dataplatform.models.sentiment_assets import (
+    EMBEDDINGS_KEY,
+    LABELLED_ROC_AUC,
+    MODEL_NAME,
+    PREDICTIONS_KEY,
+    REVIEWS_KEY,
+    SENTIMENT_MODEL_KEY,
+    sentiment_assets,
+)
+from dataplatform.models.tracking import mlflow_resource
+from dataplatform.partitions import daily_partitions
+from dataplatform.resources.parquet_io_manager import ParquetIOManager
+from dataplatform.resources.source_api import SourceApiClient
+from platform_tests.events import materialization_metadata
+from platform_tests.models.conftest import LocalMlflow
+
+DAYS = ("2026-03-02", "2026-03-03", "2026-03-04")
+SMALL_EMBEDDINGS = {"vector_size": 50, "epochs": 30, "min_count": 1}
+SMALL_CANDIDATES = {"gradient_boosting_estimators": 30, "mlp_hidden_units": 16, "mlp_max_iter": 100}
+# A deliberately worse model: one-dimensional vectors from a single pass, 40 training rows,
+# one boosting round, one MLP epoch, a heavily regularised SVM.
+WORSE_EMBEDDINGS = {"vector_size": 1, "epochs": 1, "min_count": 1}
+WORSE_TRAINING = {
+    "max_training_rows": 40,
+    "gradient_boosting_estimators": 1,
+    "mlp_max_iter": 1,
+    "svm_c": 0.0001,
+}
+CLEANING_INPUTS = [
+    *(
+        dg.AssetSpec(["cleaned", name], partitions_def=daily_partitions)
+        for name in ("users", "tracks")
+    ),
+    dg.AssetSpec(
+        ["cleaned", "landed_reviews"], partitions_def=landed_reviews_cleaning.partitions_def
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def instance() -> Iterator[dg.DagsterInstance]:
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="module")
+def cleaned_reviews(
+    demo_api: DemoApiServer, instance: dg.DagsterInstance, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """Three days of demo reviews, extracted and cleaned once for the module."""
+    data = tmp_path_factory.mktemp("cleaned")
+    raw, clean = build_raw_asset("reviews"), build_cleaned_asset(REVIEWS)
+    for day in DAYS:
+        result = dg.materialize(
+            [raw, clean, *CLEANING_INPUTS],
+            selection=[*raw.keys, *clean.keys],
+            partition_key=day,
+            instance=instance,
+            resources={
+                "io_manager": ParquetIOManager(base_path=str(data)),
+                "source_api": SourceApiClient(base_url=demo_api.url),
+            },
+        )
+        assert result.success
+    return data
+
+
+@pytest.fixture
+def data(cleaned_reviews: Path, tmp_path: Path) -> Path:
+    shutil.copytree(cleaned_reviews, tmp_path / "data")
+    return tmp_path / "data"
+
+
+def train(
+    data: Path,
+    instance: dg.DagsterInstance,
+    mlflow: dg.ResourceDefinition,
+    embeddings: dict = SMALL_EMBEDDINGS,
+    **training: object,
+) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        [dg.AssetSpec(REVIEWS_KEY, partitions_def=daily_partitions), *sentiment_assets],
+        selection=[EMBEDDINGS_KEY, SENTIMENT_MODEL_KEY],
+        instance=instance,
+        resources={"io_manager": ParquetIOManager(base_path=str(data)), "mlflow": mlflow},
+        run_config=dg.RunConfig(
+            ops={
+                "models__review_embeddings": {"config": embeddings},
+                "models__sentiment_model": {"config": {**SMALL_CANDIDATES, **training}},
+            }
+        ),
+        raise_on_error=False,
+    )
+
+
+def predict(
+    data: Path, instance: dg.DagsterInstance, mlflow: dg.ResourceDefinition, day: str
+) -> pd.DataFrame:
+    result = dg.materialize(
+        [dg.AssetSpec(REVIEWS_KEY, partitions_def=daily_partitions), *sentiment_assets],
+        selection=[PREDICTIONS_KEY],
+        partition_key=day,
+        instance=instance,
+        resources={"io_manager": ParquetIOManager(base_path=str(data)), "mlflow": mlflow},
+    )
+    assert result.success
+    metadata = materialization_metadata(result, *PREDICTIONS_KEY.path)
+    assert 0 <= metadata[LABELLED_ROC_AUC].value <= 1  # what the degradation sensor reads
+    return pd.read_parquet(data / "models" / "sentiment_predictions" / f"{day}.parquet")
+
+
+def model_metadata(result: dg.ExecuteInProcessResult) -> dict:
+    return {
+        name: value.value
+        for name, value in materialization_metadata(result, *SENTIMENT_MODEL_KEY.path).items()
+    }
+
+
+def test_training_is_tracked_registered_and_promoted(
+    data: Path, instance: dg.DagsterInstance, local_mlflow: LocalMlflow
+) -> None:
+    result = train(data, instance, local_mlflow.resource())
+
+    assert result.success
+    metadata = model_metadata(result)
+    client = local_mlflow.client()
+    parent = client.get_run(metadata["mlflow_run_id"])
+    assert parent.data.tags["training_data.asset_key"] == "cleaned/reviews"
+    assert parent.data.tags["training_data.partition_range"] == f"{DAYS[0]}..{DAYS[-1]}"
+    assert int(parent.data.tags["training_data.labelled_rows"]) > 100
+    assert parent.data.params["word2vec.vector_size"] == "50"
+    candidates = client.search_runs(
+        [parent.info.experiment_id],
+        filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'",
+    )
+    assert {run.info.run_name for run in candidates} == {
+        "gradient_boosting",
+        "svm",
+        "neural_network",
+    }
+    for run in candidates:
+        assert {"accuracy", "f1", "roc_auc", "recall_negative", "precision_positive"} <= set(
+            run.data.metrics
+        )
+        artifacts = {artifact.path for artifact in client.list_artifacts(run.info.run_id)}
+        assert artifacts == {"confusion_matrix.png", "roc_curve.png"}
+    embeddings = {artifact.path for artifact in client.list_artifacts(parent.info.run_id)}
+    assert "review_embeddings" in embeddings
+    champion = client.get_model_version_by_alias(MODEL_NAME, CHAMPION)
+    assert str(champion.version) == metadata["registered_version"] == "1"
+    assert champion.run_id == parent.info.run_id
+    assert metadata["promoted"] is True and metadata["champion_score"] is None
+    assert metadata["challenger_score"] > 0.7  # demo reviews' sentiment follows the rating
+    table = pd.read_parquet(data / "models" / "sentiment_model.parquet")
+    assert len(table) == 3 and table["challenger"].sum() == 1
+
+
+def test_worse_model_is_registered_but_not_promoted_and_predictions_follow_the_alias(
+    data: Path, instance: dg.DagsterInstance, local_mlflow: LocalMlflow
+) -> None:
+    assert train(data, instance, local_mlflow.resource()).success
+
+    worse = train(
+        data,
+        instance,
+        local_mlflow.resource(),
+        embeddings=WORSE_EMBEDDINGS,
+        **WORSE_TRAINING,
+    )
+
+    assert worse.success
+    metadata = model_metadata(worse)
+    assert metadata["registered_version"] == "2" and metadata["promoted"] is False
+    assert metadata["challenger_score"] < metadata["champion_score"] + metadata["margin"]
+    client = local_mlflow.client()
+    assert str(client.get_model_version_by_alias(MODEL_NAME, CHAMPION).version) == "1"
+    assert client.get_model_version(MODEL_NAME, "2").tags["promoted"] == "false"
+
+    predictions = predict(data, instance, local_mlflow.resource(), DAYS[-1])
+    assert set(predictions["model_version"]) == {"1"}
+    reviews = pd.read_parquet(data / "cleaned" / "reviews" / f"{DAYS[-1]}.parquet")
+    expected = pd.DataFrame(
+        mlflow_pyfunc_predict(champion_uri(MODEL_NAME), reviews["text"].tolist())
+    )
+    assert predictions["positive_probability"].tolist() == pytest.approx(
+        expected["positive_probability"].tolist()
+    )
+
+    client.set_registered_model_alias(MODEL_NAME, CHAMPION, "2")
+    assert set(predict(data, instance, local_mlflow.resource(), DAYS[-1])["model_version"]) == {"2"}
+
+
+def mlflow_pyfunc_predict(model_uri: str, texts: list[str]) -> pd.DataFrame:
+    import mlflow.pyfunc
+
+    return mlflow.pyfunc.load_model(model_uri).predict(pd.DataFrame({"text": texts}))
+
+
+def test_unreachable_mlflow_fails_at_once_and_registers_nothing(
+    data: Path, instance: dg.DagsterInstance, local_mlflow: LocalMlflow
+) -> None:
+    unreachable = mlflow_resource("http://127.0.0.1:9", experiment_name="tests")
+
+    result = train(data, instance, unreachable)
+
+    assert not result.success
+    assert not result.asset_materializations_for_node("models__sentiment_model")
+    errors = " ".join(str(event.event_specific_data) for event in result.all_events)
+    assert "MLflow tracking server http://127.0.0.1:9 is unreachable" in errors
+    assert local_mlflow.client().search_registered_models() == []
