@@ -7,7 +7,7 @@ DEMO_API_PORT ?= 8765
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DATAPLATFORM_CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install browser run test dev bench catalog lint lock clean screenshots
+.PHONY: install browser run test dev bench catalog mlflow-ui lint lock clean screenshots
 
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,9 +17,13 @@ $(INSTALLED): pyproject.toml constraints.txt
 
 install: $(INSTALLED)
 
+# Yesterday's daily refresh, then a first training (the sensors do this under the daemon),
+# then yesterday's scoring with the newly promoted models.
 run: install
 	mkdir -p $(DAGSTER_HOME)
 	$(BIN)/dataplatform run
+	$(BIN)/dataplatform run --job train_models_job
+	$(BIN)/dataplatform run --job models_job
 
 # Headless Chromium for the UI test (platform_tests/ui): Debian's package, never a download.
 browser:
@@ -53,6 +57,12 @@ catalog: install
 # Retake the README's screenshots (docs/screenshots/) from a real run in headless Chromium.
 screenshots: install browser
 	DATAPLATFORM_UPDATE_SCREENSHOTS=1 $(BIN)/pytest platform_tests/ui
+
+# Browse the local MLflow store (experiments, runs, registered models) on port 5000.
+mlflow-ui: install
+	mkdir -p data/mlflow
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/data/mlflow/mlflow.db \
+	  --default-artifact-root $(CURDIR)/data/mlflow/artifacts --port 5000
 
 bench: install
 	$(BIN)/python -m bench.run $(ONLY)

@@ -21,7 +21,11 @@ BENCHMARKS = [
     ("Landing: CSV to Parquet and peak memory", "bench.bench_landing"),
     ("Landing: sensor tick over a large archive", "bench.bench_landing_sensor"),
     ("Landing: latency under the running daemon", "bench.bench_landing_latency"),
+    ("Models: sentiment training on 100,000 reviews", "bench.bench_models"),
+    ("Recommender training on 1,000,000 listens", "bench.bench_recommender"),
+    ("Quality: deepchecks integrity report, sampled and full", "bench.bench_quality"),
     ("Daily refresh end to end at scale", "bench.bench_daily_refresh"),
+    ("Entities: FEBRL3 against Splink, comparisons, 1,000,000 people", "bench.bench_entities"),
 ]
 
 

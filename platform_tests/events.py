@@ -10,11 +10,20 @@ def materialization_metadata(result: dg.ExecuteInProcessResult, *key: str) -> di
     return event.step_materialization_data.materialization.metadata
 
 
-def check_results(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], bool]:
-    """(table name, check name) -> passed, for every check evaluated in the run."""
+def check_results(
+    result: dg.ExecuteInProcessResult,
+    under: str | None = None,
+    severity: dg.AssetCheckSeverity | None = None,
+) -> dict[tuple[str, str], bool]:
+    """(table name, check name) -> passed, for every check evaluated in the run; only those of
+    assets under `under` (the first part of their key) and of `severity`, if given."""
     evaluations = [
         event.asset_check_evaluation_data
         for event in result.all_events
         if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
     ]
-    return {(e.asset_key.path[-1], e.check_name): e.passed for e in evaluations}
+    return {
+        (e.asset_key.path[-1], e.check_name): e.passed
+        for e in evaluations
+        if under in (None, e.asset_key.path[0]) and severity in (None, e.severity)
+    }

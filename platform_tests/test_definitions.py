@@ -56,6 +56,21 @@ def test_asset_graph_snapshot() -> None:
         **{f"landed/{dataset}": "landing" for dataset in ("reviews", "exports")},
         **{f"landed/{dataset}_rejects": "landing" for dataset in ("reviews", "exports")},
         "landed/documents_knowledge_base": "landing",
+        **{f"quality/cleaned/{table}": "quality" for table in TABLES},
+        **{f"quality/landed/{dataset}": "quality" for dataset in ("reviews", "exports")},
+        **{f"quality/drift/cleaned/{table}": "quality" for table in ("reviews", "listens")},
+        "quality/pipeline_health": "quality",
+        **{f"entities/user_{part}": "entities" for part in ("matches", "entities", "golden")},
+        **{
+            f"models/{model}": "models"
+            for model in (
+                "review_embeddings",
+                "sentiment_model",
+                "sentiment_predictions",
+                "recommender",
+                "recommendations",
+            )
+        },
     }
     assert {job.name for job in definitions.defs.resolve_all_job_defs()} >= {
         "daily_refresh",
@@ -65,6 +80,12 @@ def test_asset_graph_snapshot() -> None:
         "land_reviews_job",
         "land_exports_job",
         "documents_job",
+        "quality_job",
+        "pipeline_health_job",
+        "models_job",
+        "entities_job",
+        "train_models_job",
+        "mlflow_to_datahub",
     }
     assert {sensor.name for sensor in definitions.defs.sensors} == {
         "catalog_successful_runs",
@@ -72,6 +93,10 @@ def test_asset_graph_snapshot() -> None:
         "landing_reviews_sensor",
         "landing_exports_sensor",
         "landing_documents_sensor",
+        "alert_on_run_failure",
+        "alert_on_failed_blocking_checks",
+        "retrain_on_new_reviews",
+        "retrain_on_degradation",
     }
     assert (
         definitions.defs.resolve_schedule_def("daily_refresh_schedule").job_name == "daily_refresh"
@@ -112,7 +137,9 @@ def test_daily_refresh_materialises_a_full_partition(local_resources: dict, tmp_
             + metadata["superseded_versions"].value
         )
         assert accounted == metadata["raw_rows"].value
-    checks = check_results(result)
+    checks = check_results(result, "cleaned")
     assert {check: passed for check, passed in checks.items() if not passed} == {}
     assert checks[("listens", "references_known")] and checks[("reviews", "references_known")]
-    assert all(check_results(next_day).values())
+    assert all(check_results(next_day, "cleaned").values())
+    blocking_quality = check_results(result, "quality", dg.AssetCheckSeverity.ERROR)
+    assert blocking_quality and all(blocking_quality.values())

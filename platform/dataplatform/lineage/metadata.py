@@ -82,7 +82,10 @@ def describe_output(
         code_version=spec.code_version if spec else None,
         owners=tuple(spec.owners) if spec else (),
         tags={k: v for k, v in (spec.tags if spec else {}).items() if not k.startswith("dagster/")},
-        upstream=tuple(dep.asset_key for dep in spec.deps) if spec else (),
+        # An incremental asset reads its own previous partition: not a lineage edge.
+        upstream=tuple(dep.asset_key for dep in spec.deps if dep.asset_key != spec.key)
+        if spec
+        else (),
         column_lineage=lineage if isinstance(lineage, dg.TableColumnLineage) else None,
     )
 
