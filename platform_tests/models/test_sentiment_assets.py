@@ -24,6 +24,9 @@ from dataplatform.models.sentiment_assets import (
 )
 from dataplatform.models.tracking import mlflow_resource
 from dataplatform.partitions import daily_partitions
+from dataplatform.quality.assets import quality_key
+from dataplatform.quality.reports import ReportStore
+from dataplatform.resources.datahub import DataHubSink, SinkKind
 from dataplatform.resources.parquet_io_manager import ParquetIOManager
 from dataplatform.resources.source_api import SourceApiClient
 from platform_tests.events import materialization_metadata
@@ -86,6 +89,19 @@ def data(cleaned_reviews: Path, tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
+def model_resources(data: Path, mlflow: dg.ResourceDefinition) -> dict[str, object]:
+    return {
+        "io_manager": ParquetIOManager(base_path=str(data)),
+        "mlflow": mlflow,
+        "datahub": DataHubSink(
+            kind=SinkKind.LITE,
+            lite_path=str(data / "catalog" / "lite.sqlite"),
+            spool_dir=str(data / "catalog" / "spool"),
+        ),
+        "quality_reports": ReportStore(base_path=str(data), sample_size=300),
+    }
+
+
 def train(
     data: Path,
     instance: dg.DagsterInstance,
@@ -97,7 +113,7 @@ def train(
         [dg.AssetSpec(REVIEWS_KEY, partitions_def=daily_partitions), *sentiment_assets],
         selection=[EMBEDDINGS_KEY, SENTIMENT_MODEL_KEY],
         instance=instance,
-        resources={"io_manager": ParquetIOManager(base_path=str(data)), "mlflow": mlflow},
+        resources=model_resources(data, mlflow),
         run_config=dg.RunConfig(
             ops={
                 "models__review_embeddings": {"config": embeddings},
@@ -116,7 +132,7 @@ def predict(
         selection=[PREDICTIONS_KEY],
         partition_key=day,
         instance=instance,
-        resources={"io_manager": ParquetIOManager(base_path=str(data)), "mlflow": mlflow},
+        resources=model_resources(data, mlflow),
     )
     assert result.success
     metadata = materialization_metadata(result, *PREDICTIONS_KEY.path)
@@ -160,7 +176,10 @@ def test_training_is_tracked_registered_and_promoted(
         artifacts = {artifact.path for artifact in client.list_artifacts(run.info.run_id)}
         assert artifacts == {"confusion_matrix.png", "roc_curve.png"}
     embeddings = {artifact.path for artifact in client.list_artifacts(parent.info.run_id)}
-    assert "review_embeddings" in embeddings
+    assert {"review_embeddings", "model_evaluation"} <= embeddings
+    assert Path(metadata["evaluation_report"]).stat().st_size < 1_000_000
+    assert metadata["evaluation_checks_run"] > 0
+    assert metadata["catalog"] == "sent"
     champion = client.get_model_version_by_alias(MODEL_NAME, CHAMPION)
     assert str(champion.version) == metadata["registered_version"] == "1"
     assert champion.run_id == parent.info.run_id
@@ -168,6 +187,26 @@ def test_training_is_tracked_registered_and_promoted(
     assert metadata["challenger_score"] > 0.7  # demo reviews' sentiment follows the rating
     table = pd.read_parquet(data / "models" / "sentiment_model.parquet")
     assert len(table) == 3 and table["challenger"].sum() == 1
+
+
+def test_training_is_refused_while_a_blocking_check_on_its_data_failed(
+    data: Path, local_mlflow: LocalMlflow
+) -> None:
+    with dg.instance_for_test() as instance:
+        instance.report_runless_asset_event(
+            dg.AssetCheckEvaluation(
+                asset_key=quality_key(REVIEWS_KEY),
+                check_name="percent_of_nulls",
+                passed=False,
+                severity=dg.AssetCheckSeverity.ERROR,
+            )
+        )
+        result = train(data, instance, local_mlflow.resource())
+
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    assert "quality/cleaned/reviews:percent_of_nulls" in str(failure.step_failure_data.error)
+    assert not local_mlflow.client().search_registered_models()
 
 
 def test_worse_model_is_registered_but_not_promoted_and_predictions_follow_the_alias(

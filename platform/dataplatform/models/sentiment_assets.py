@@ -17,7 +17,8 @@ import pandas as pd
 from gensim.models import KeyedVectors
 from mlflow.models import infer_signature
 
-from dataplatform.models.embeddings import EmbeddingParams, train_word2vec
+from dataplatform.lineage.ml_models import describe_model
+from dataplatform.models.embeddings import EmbeddingParams, document_vectors, train_word2vec
 from dataplatform.models.registry import (
     Promotion,
     champion_version,
@@ -38,9 +39,13 @@ from dataplatform.models.sentiment import (
     train_sentiment,
 )
 from dataplatform.partitions import daily_partitions
+from dataplatform.quality.assets import failed_training_guards
+from dataplatform.quality.model_evaluation import model_evaluation_report
+from dataplatform.quality.reports import QualityReport, ReportStore, report_metadata
 from dataplatform.resources.parquet_io_manager import ALLOW_MISSING_PARTITIONS, COLUMNS
 
 MODEL_NAME = "review_sentiment"
+LABEL = "positive"
 REVIEWS_KEY = dg.AssetKey(["cleaned", "reviews"])
 EMBEDDINGS_KEY = dg.AssetKey(["models", "review_embeddings"])
 SENTIMENT_MODEL_KEY = dg.AssetKey(["models", "sentiment_model"])
@@ -127,7 +132,7 @@ def load_embeddings(artifact_uri: str) -> KeyedVectors:
     key=SENTIMENT_MODEL_KEY,
     group_name="models",
     ins={"reviews": ALL_REVIEWS, "embeddings": dg.AssetIn(key=EMBEDDINGS_KEY)},
-    required_resource_keys={"mlflow"},
+    required_resource_keys={"mlflow", "datahub", "quality_reports"},
     kinds={"scikitlearn", "mlflow"},
     description=(
         "Three sentiment classifiers compared on one split; the best is registered in MLflow and"
@@ -140,6 +145,7 @@ def sentiment_model(
     reviews: pd.DataFrame,
     embeddings: pd.DataFrame,
 ) -> dg.Output[pd.DataFrame]:
+    refuse_data_that_failed_blocking_checks(context.instance)
     labelled = labelled_reviews(reviews)
     vectors = load_embeddings(embeddings["artifact_uri"].iloc[0])
     training = train_sentiment(
@@ -166,8 +172,60 @@ def sentiment_model(
         margin=config.promotion_margin,
     )
     context.log.info(promotion.decision)
+    evaluation = evaluation_report(training, challenger, context.resources.quality_reports)
+    delivery = describe_model(
+        context.resources.datahub,
+        model_name=MODEL_NAME,
+        version=promotion.version,
+        hyperparameters={"candidate": challenger.name, **flat_params(config.model_dump())},
+        metrics=challenger.metrics,
+        training_assets=[REVIEWS_KEY, EMBEDDINGS_KEY],
+        description="Review sentiment (negative/positive) from Word2Vec document vectors.",
+        model_asset=SENTIMENT_MODEL_KEY,
+    )
     table = candidates_table(training.results, challenger, promotion)
-    return dg.Output(table, metadata=model_metadata(tracker, promotion, table))
+    metadata = {
+        **model_metadata(tracker, promotion, table),
+        **{f"evaluation_{name}": value for name, value in report_metadata(evaluation).items()},
+        "catalog": delivery.status,
+    }
+    return dg.Output(table, metadata=metadata)
+
+
+def refuse_data_that_failed_blocking_checks(instance: dg.DagsterInstance) -> None:
+    failed = failed_training_guards(instance)
+    if failed:
+        raise dg.Failure(
+            description="Training refused: the latest evaluation of these blocking quality"
+            f" checks on its data failed: {', '.join(failed)}",
+            allow_retries=False,
+        )
+
+
+def evaluation_report(
+    training: SentimentTraining, challenger: CandidateResult, store: ReportStore
+) -> QualityReport:
+    """Deepchecks' model-evaluation suite for the challenger on (a sample of) its split,
+    saved with the quality reports and logged as artifacts of the training run."""
+    split = training.split
+    train = vector_frame(training.vectors, split.train_text, split.train_labels, store)
+    test = vector_frame(training.vectors, split.test_text, split.test_labels, store)
+    run_id = mlflow.active_run().info.run_id
+    out_dir = store.root / "models" / "sentiment_model" / run_id
+    report = model_evaluation_report(train, test, LABEL, challenger.classifier, out_dir)
+    mlflow.log_artifacts(str(out_dir), artifact_path="model_evaluation")
+    return report
+
+
+def vector_frame(
+    vectors: KeyedVectors, texts: list[str], labels: np.ndarray, store: ReportStore
+) -> pd.DataFrame:
+    sample = np.random.default_rng(0).permutation(len(texts))[: store.sample_size]
+    frame = pd.DataFrame(
+        document_vectors(vectors, [texts[i] for i in sample]),
+        columns=[f"v{i}" for i in range(vectors.vector_size)],
+    )
+    return frame.assign(**{LABEL: labels[sample]})
 
 
 def training_data_tags(context: dg.AssetExecutionContext, labelled_rows: int) -> dict[str, str]:

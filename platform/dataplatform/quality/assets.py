@@ -178,8 +178,28 @@ integrity_assets = [
 drift_assets = [build_drift_asset(REVIEWS, label="rating"), build_drift_asset(LISTENS)]
 quality_assets = [*integrity_assets, *drift_assets]
 
-# What a training asset depends on so that a failed blocking check stops it (see `checks`).
+# The quality assets whose blocking checks guard training (see `checks`).
 TRAINING_GUARDS = (
     quality_key(dg.AssetKey(["cleaned", REVIEWS.name])),
     quality_key(dg.AssetKey(["landed", "reviews"])),
 )
+
+
+def failed_training_guards(instance: dg.DagsterInstance) -> list[str]:
+    """The blocking checks on the training data whose latest evaluation failed.
+
+    Dagster skips what follows a failed blocking check within one run; training runs in its
+    own job, so it asks the instance instead.
+    """
+    keys = [
+        dg.AssetCheckKey(guard, check.name)
+        for guard in TRAINING_GUARDS
+        for check in INTEGRITY_CHECKS
+        if check.blocking
+    ]
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
+    return [
+        f"{key.asset_key.to_user_string()}:{key.name}"
+        for key, record in latest.items()
+        if record.status.value == "FAILED"
+    ]
