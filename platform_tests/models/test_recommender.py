@@ -68,10 +68,21 @@ def test_the_hold_out_is_the_last_days_and_training_is_everything_before() -> No
     assert train["listened_at"].max() < pd.Timestamp("2026-01-24", tz="UTC")
 
 
-def test_a_history_shorter_than_the_hold_out_is_refused() -> None:
+def test_a_history_shorter_than_the_hold_out_holds_out_its_last_fifth() -> None:
+    listens = listeners_with_tastes()
+    one_day = listens.assign(listened_at=START + (listens["listened_at"] - START) / 30)
+
+    train, holdout = split_by_time(one_day, holdout_days=7)
+
+    assert len(train) + len(holdout) == len(one_day)
+    assert train["listened_at"].max() < holdout["listened_at"].min()
+    assert 0.1 < len(holdout) / len(one_day) < 0.3
+
+
+def test_a_history_without_time_to_split_is_refused() -> None:
     listens = listeners_with_tastes().head(100).assign(listened_at=START)
 
-    with pytest.raises(ValueError, match="nothing is left to train on"):
+    with pytest.raises(ValueError, match="nothing to train on"):
         split_by_time(listens, holdout_days=7)
 
 

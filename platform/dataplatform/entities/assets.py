@@ -23,6 +23,8 @@ from dataplatform.entities.resolution import (
     resolve,
     resolve_increment,
     true_pairs_from_entities,
+    with_prepared_keys,
+    without_prepared_keys,
 )
 from dataplatform.entities.spec import EntitySpec
 from dataplatform.entities.specs import USERS
@@ -179,7 +181,7 @@ def build_golden_asset(
         ),
     )
     def golden(entities: pd.DataFrame) -> dg.Output[pd.DataFrame]:
-        records = entities.drop(columns=ENTITY_ID)
+        records = without_prepared_keys(entities).drop(columns=ENTITY_ID)
         table = golden_records(spec, records, entities[[spec.id_column, ENTITY_ID]])
         return dg.Output(table, metadata={"entities": len(table), "records": len(entities)})
 
@@ -203,7 +205,10 @@ def entity_snapshot(
         unchanged = ~previous[spec.id_column].isin(changed[spec.id_column])
         records = pd.concat([previous[unchanged].drop(columns=ENTITY_ID), changed])
     assignment = resolution.entities[[spec.id_column, ENTITY_ID]]
-    return records.merge(assignment, on=spec.id_column, how="left", validate="one_to_one")
+    # The prepared blocking keys travel with the snapshot, so tomorrow prepares only its changes.
+    return with_prepared_keys(
+        spec, records.merge(assignment, on=spec.id_column, how="left", validate="one_to_one")
+    )
 
 
 def resolution_counts(

@@ -69,16 +69,20 @@ class Evaluation:
 
 
 def split_by_time(listens: pd.DataFrame, holdout_days: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Plays before the last `holdout_days` days of the history, and the plays within them."""
+    """Plays before the last `holdout_days` days of the history, and the plays within them.
+
+    A history too short for that (the first days of a platform) holds out its last fifth in
+    time instead, so that a first model can still be trained and judged.
+    """
     if listens.empty:
         raise ValueError("no listens to split")
-    cutoff = listens["listened_at"].max().normalize() - timedelta(days=holdout_days - 1)
-    later = listens["listened_at"] >= cutoff
-    if later.all():
-        raise ValueError(
-            f"the listen history spans at most {holdout_days} days: nothing is left to train on"
-            f" before a {holdout_days}-day hold-out"
-        )
+    times = listens["listened_at"]
+    cutoff = times.max().normalize() - timedelta(days=holdout_days - 1)
+    if cutoff <= times.min():
+        cutoff = times.max() - (times.max() - times.min()) / 5
+    later = times >= cutoff
+    if later.all() or not later.any():
+        raise ValueError("every listen has the same time: nothing to train on before a hold-out")
     return listens[~later], listens[later]
 
 
