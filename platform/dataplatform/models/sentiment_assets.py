@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from gensim.models import KeyedVectors
 from mlflow.models import infer_signature
+from sklearn.base import ClassifierMixin
 
 from dataplatform.lineage.ml_models import describe_model
 from dataplatform.models.embeddings import EmbeddingParams, document_vectors, train_word2vec
@@ -212,9 +213,24 @@ def evaluation_report(
     test = vector_frame(training.vectors, split.test_text, split.test_labels, store)
     run_id = mlflow.active_run().info.run_id
     out_dir = store.root / "models" / "sentiment_model" / run_id
-    report = model_evaluation_report(train, test, LABEL, challenger.classifier, out_dir)
+    model = ArrayInput(challenger.classifier)
+    report = model_evaluation_report(train, test, LABEL, model, out_dir)
     mlflow.log_artifacts(str(out_dir), artifact_path="model_evaluation")
     return report
+
+
+class ArrayInput:
+    """The classifier fed arrays, as it was trained (deepchecks hands it DataFrames)."""
+
+    def __init__(self, classifier: ClassifierMixin) -> None:
+        self.classifier = classifier
+        self.classes_ = classifier.classes_
+
+    def predict(self, features: pd.DataFrame) -> np.ndarray:
+        return self.classifier.predict(np.asarray(features))
+
+    def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
+        return self.classifier.predict_proba(np.asarray(features))
 
 
 def vector_frame(
