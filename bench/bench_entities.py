@@ -32,6 +32,7 @@ from dataplatform.entities.resolution import (
     resolve,
     resolve_increment,
     true_pairs_from_entities,
+    with_prepared_keys,
 )
 from dataplatform.entities.spec import EntitySpec
 from dataplatform.entities.specs import FEBRL
@@ -209,7 +210,8 @@ def scale_in_child(n_records: int) -> None:
     peak_before = peak_rss_mb()
     full_seconds, resolution = seconds_of(lambda: resolve(FEBRL, existing))
     full_peak = peak_rss_mb()
-    snapshot = existing.merge(resolution.entities, on=FEBRL.id_column)
+    # As the entities asset stores it: with the prepared blocking keys, made once per record.
+    snapshot = with_prepared_keys(FEBRL, existing.merge(resolution.entities, on=FEBRL.id_column))
     increment_seconds, increment = seconds_of(lambda: resolve_increment(FEBRL, snapshot, new))
     quality = pair_quality(
         entity_pairs(increment.entities, FEBRL.id_column),
