@@ -24,6 +24,7 @@ BENCHMARKS = [
     ("Models: sentiment training on 100,000 reviews", "bench.bench_models"),
     ("Recommender training on 1,000,000 listens", "bench.bench_recommender"),
     ("Quality: deepchecks integrity report, sampled and full", "bench.bench_quality"),
+    ("Production: run launch and executors", "bench.bench_deployment"),
     ("Daily refresh end to end at scale", "bench.bench_daily_refresh"),
     ("Entities: FEBRL3 against Splink, comparisons, 1,000,000 people", "bench.bench_entities"),
 ]

@@ -67,8 +67,13 @@ def test_run_materialises_the_day_summarises_it_and_status_reports_it(
     assert code == cli.EXIT_OK
     by_asset = {asset["asset"]: asset for asset in status["assets"]}
     daily = definitions.defs.resolve_job_def("daily_refresh").asset_layer.executable_asset_keys
+    scoring = {"models/sentiment_predictions", "models/recommendations"}  # no champion yet
     for key in daily:
-        assert by_asset[key.to_user_string()]["last_materialization"]["partition"] == DAY
+        materialization = by_asset[key.to_user_string()]["last_materialization"]
+        if key.to_user_string() in scoring:
+            assert materialization is None
+        else:
+            assert materialization["partition"] == DAY
     assert by_asset["cleaned/listens"]["last_materialization"]["rows"] == rows
     checks = by_asset["cleaned/listens"]["checks"]
     assert checks and all(check["status"] == "passed" for check in checks)

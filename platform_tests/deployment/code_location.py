@@ -1,5 +1,6 @@
 """A second code location with test-only jobs: a transient failure, a run to kill or hang,
-training runs for the queue, MLflow tracking on a server and steps on Celery over RabbitMQ."""
+training runs for the queue, steps on Celery over RabbitMQ, and a job with nothing to do
+(whose runs measure the launch path alone)."""
 
 import os
 import time
@@ -7,9 +8,6 @@ from pathlib import Path
 
 import dagster as dg
 from dagster_celery import celery_executor
-from dagster_mlflow import end_mlflow_on_run_finished, mlflow_tracking
-from sklearn.datasets import load_iris
-from sklearn.linear_model import LogisticRegression
 
 
 class MarkerConfig(dg.Config):
@@ -66,24 +64,14 @@ def training_job() -> None:
     train_step()
 
 
-@dg.op(required_resource_keys={"mlflow"})
-def tracked_model(context: dg.OpExecutionContext) -> float:
-    """Trains a small model and logs its metric and the model itself to the tracking server."""
-    features, labels = load_iris(return_X_y=True)
-    model = LogisticRegression(max_iter=300).fit(features, labels)
-    accuracy = float(model.score(features, labels))
-    context.resources.mlflow.log_metric("accuracy", accuracy)
-    context.resources.mlflow.sklearn.log_model(model, name="model")
-    return accuracy
+@dg.op
+def no_work() -> None:
+    return None
 
 
-@dg.job(
-    resource_defs={"mlflow": mlflow_tracking},
-    hooks={end_mlflow_on_run_finished},
-    executor_def=dg.in_process_executor,
-)
-def tracked_training_job() -> None:
-    tracked_model()
+@dg.job(executor_def=dg.in_process_executor)
+def trivial_job() -> None:
+    no_work()
 
 
 @dg.op
@@ -103,5 +91,11 @@ def celery_job() -> None:
 
 
 defs = dg.Definitions(
-    jobs=[flaky_job, killable_job, training_job, tracked_training_job, celery_job]
+    jobs=[
+        flaky_job,
+        killable_job,
+        training_job,
+        celery_job,
+        trivial_job,
+    ]
 )

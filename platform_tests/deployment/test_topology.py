@@ -1,25 +1,28 @@
 """The production topology on real servers: Postgres instance, gRPC code servers, webserver,
-daemon and Celery workers on Redis, driven through the webserver's GraphQL API."""
+daemon, Celery workers on Redis and an MLflow server on Postgres that the product's recommender
+trains against, driven through the webserver's GraphQL API."""
 
+import contextlib
 import itertools
 import os
 import signal
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import kombu
 import kombu.exceptions
 import mlflow.artifacts
-import mlflow.sklearn
+import mlflow.pyfunc
+import pandas as pd
+import psycopg2
 import pytest
 import redis
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
 from dagster_graphql import DagsterGraphQLClient
 from mlflow import MlflowClient
-from sklearn.datasets import load_iris
 
 from dataplatform.demo_api import DemoApiServer
 from platform_tests.demo_data import SMALL
@@ -27,14 +30,17 @@ from platform_tests.deployment.processes import Processes, free_port, http_ok, w
 from platform_tests.deployment.topology import (
     PRODUCT_LOCATION,
     REPO,
+    RETRAINING_SENSORS,
     TEST_LOCATION,
     Deployment,
     celery_worker,
+    create_storage,
     environment,
+    first_whole_minute_after,
     mlflow_server,
-    next_minute_in,
     start_code_servers,
     start_frontends,
+    stop_sensors,
     wait_for_ports,
     wait_for_webserver,
     write_celery_config,
@@ -47,6 +53,12 @@ REDIS_URL = os.getenv("DATAPLATFORM_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 RABBITMQ_URL = os.getenv("DATAPLATFORM_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
 BACKFILL_DAYS = ["2026-03-02", "2026-03-03", "2026-03-04"]
 RUN_TIMEOUT = 180
+# The real schedule ticks once a day at DATAPLATFORM_SCHEDULE_TIME; set to a minute the running
+# daemon will reach while the other tests run (the topology starts in well under this).
+SCHEDULE_DELAY_SECONDS = 100
+DROPPED_REVIEWS = "text,rating\nlovely,5\nawful,1\n"
+RECOMMENDER = ["models", "recommender"]
+RECOMMENDER_MODEL = "track_recommender"
 FINISHED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
 
 pytestmark = pytest.mark.timeout(900)
@@ -77,9 +89,11 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     home, data_dir = root / "dagster_home", root / "data"
     write_instance_config(home)
     (root / "logs").mkdir()
-    schedule_at = next_minute_in(3)
+    schedule_at = first_whole_minute_after(SCHEDULE_DELAY_SECONDS)
+    mlflow_port = free_port()
     with DemoApiServer(SMALL) as api, pytest.MonkeyPatch.context() as patch:
         env = environment(
+            MLFLOW_TRACKING_URI=f"http://127.0.0.1:{mlflow_port}",
             DAGSTER_HOME=str(home),
             DAGSTER_POSTGRES_URL=postgres_url,
             DAGSTER_MAX_CONCURRENT_RUNS="4",
@@ -94,9 +108,10 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         )
         for name in ("DAGSTER_HOME", "DAGSTER_POSTGRES_URL", "DAGSTER_MAX_CONCURRENT_RUNS"):
             patch.setenv(name, env[name])
+        create_storage(home)
         processes = Processes(root / "logs", env, cwd=REPO)
         try:
-            yield start(processes, root, mlflow_store, schedule_at)
+            yield start(processes, root, mlflow_store, mlflow_port, schedule_at)
         finally:
             processes.stop_all()
 
@@ -111,8 +126,10 @@ def start_workers(processes: Processes, root: Path, rabbitmq: bool) -> None:
         processes.start("worker_rabbitmq", celery_worker("worker_rabbitmq", root / "rabbitmq.yaml"))
 
 
-def start(processes: Processes, root: Path, mlflow_store: str, schedule_at: datetime) -> Deployment:
-    product_port, tests_port, web_port, mlflow_port = (free_port() for _ in range(4))
+def start(
+    processes: Processes, root: Path, mlflow_store: str, mlflow_port: int, schedule_at: datetime
+) -> Deployment:
+    product_port, tests_port, web_port = (free_port() for _ in range(3))
     processes.start("mlflow", mlflow_server(mlflow_port, mlflow_store, root / "mlartifacts"))
     start_code_servers(processes, product_port, tests_port)
     rabbitmq = rabbitmq_reachable()
@@ -121,18 +138,31 @@ def start(processes: Processes, root: Path, mlflow_store: str, schedule_at: date
     write_workspace(root / "workspace.yaml", product_port, tests_port)
     start_frontends(processes, root / "workspace.yaml", web_port)
     wait_for_webserver(processes, web_port, timeout=120)
+    daemon_started_at = datetime.now(UTC)
+    client = DagsterGraphQLClient("127.0.0.1", port_number=web_port)
+    stop_sensors(client, PRODUCT_LOCATION, RETRAINING_SENSORS)
+    drop_review_file(Path(processes.env["DATAPLATFORM_LANDING_DIR"]))
     wait_until(lambda: http_ok(f"http://127.0.0.1:{mlflow_port}/health"), 120, "MLflow")
     return Deployment(
-        client=DagsterGraphQLClient("127.0.0.1", port_number=web_port),
+        client=client,
         processes=processes,
         home=root / "dagster_home",
         data_dir=Path(processes.env["DATAPLATFORM_DATA_DIR"]),
         landing_dir=Path(processes.env["DATAPLATFORM_LANDING_DIR"]),
         schedule_at=schedule_at,
-        mlflow_url=f"http://127.0.0.1:{mlflow_port}",
+        daemon_started_at=daemon_started_at,
+        mlflow_url=processes.env["MLFLOW_TRACKING_URI"],
+        mlflow_store=mlflow_store,
         rabbitmq_url=RABBITMQ_URL if rabbitmq else None,
         env=processes.env,
     )
+
+
+def drop_review_file(landing_dir: Path) -> None:
+    """Dropped as soon as the daemon runs, so the sensor's interval passes while other tests run."""
+    reviews = landing_dir / "reviews"
+    reviews.mkdir(parents=True, exist_ok=True)
+    (reviews / "dropped.csv").write_text(DROPPED_REVIEWS)
 
 
 RUNS_QUERY = """
@@ -201,9 +231,9 @@ def celery_workers_of(run_id: str) -> set[str]:
     }
 
 
-def test_backfill_of_three_days_succeeds_with_steps_on_both_celery_workers(
-    deployment: Deployment,
-) -> None:
+@pytest.fixture(scope="module")
+def backfill(deployment: Deployment) -> list[dict[str, Any]]:
+    """The daily refresh backfilled over three days (cleaned listens the recommender trains on)."""
     params = {
         "selector": {
             "partitionSetName": "daily_refresh_partition_set",
@@ -216,17 +246,20 @@ def test_backfill_of_three_days_succeeds_with_steps_on_both_celery_workers(
     }
     launched = deployment.graphql(BACKFILL_MUTATION, {"params": params})["launchPartitionBackfill"]
     assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    return wait_for_runs(deployment, "dagster/backfill", launched["backfillId"], len(BACKFILL_DAYS))
 
-    runs = wait_for_runs(deployment, "dagster/backfill", launched["backfillId"], len(BACKFILL_DAYS))
 
+def test_backfill_of_three_days_succeeds_with_steps_on_both_celery_workers(
+    deployment: Deployment, backfill: list[dict[str, Any]]
+) -> None:
     partitions = {
-        tag["value"] for run in runs for tag in run["tags"] if tag["key"] == "dagster/partition"
+        tag["value"] for run in backfill for tag in run["tags"] if tag["key"] == "dagster/partition"
     }
     assert partitions == set(BACKFILL_DAYS)
-    assert {run["status"] for run in runs} == {"SUCCESS"}, deployment.processes.tails(
+    assert {run["status"] for run in backfill} == {"SUCCESS"}, deployment.processes.tails(
         ["worker_a", "worker_b"]
     )
-    workers = set().union(*(celery_workers_of(run["runId"]) for run in runs))
+    workers = set().union(*(celery_workers_of(run["runId"]) for run in backfill))
     assert {name.split("@")[0] for name in workers} == {"worker_a", "worker_b"}
     for day in BACKFILL_DAYS:
         assert (deployment.data_dir / "cleaned" / "listens" / f"{day}.parquet").exists()
@@ -313,35 +346,50 @@ def test_run_monitoring_ends_a_hung_run_and_the_next_run_succeeds(
     assert wait_for_status(deployment, following) == DagsterRunStatus.SUCCESS
 
 
-def test_a_training_run_and_its_model_are_tracked_on_the_mlflow_server(
-    deployment: Deployment, tmp_path: Path
+def registered_models_in(store: str) -> set[str]:
+    """The registered models as the MLflow server's Postgres backend store holds them."""
+    connection = psycopg2.connect(store.replace("+psycopg2", ""))
+    with contextlib.closing(connection), connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM registered_models")
+        return {name for (name,) in cursor.fetchall()}
+
+
+def test_the_recommender_asset_trains_on_a_worker_and_is_promoted_on_the_mlflow_server(
+    deployment: Deployment, backfill: list[dict[str, Any]], tmp_path: Path
 ) -> None:
-    tracking = {"experiment_name": "deployment", "mlflow_tracking_uri": deployment.mlflow_url}
     run_id = deployment.client.submit_job_execution(
-        "tracked_training_job",
-        repository_location_name=TEST_LOCATION,
-        run_config={"resources": {"mlflow": {"config": tracking}}},
+        "__ASSET_JOB",
+        repository_location_name=PRODUCT_LOCATION,
+        asset_selection=[RECOMMENDER],
+        # Three backfilled days: train on the first two, hold out the third.
+        run_config={"ops": {"models__recommender": {"config": {"holdout_days": 1}}}},
     )
 
-    assert wait_for_status(deployment, run_id) == DagsterRunStatus.SUCCESS
+    assert wait_for_status(deployment, run_id) == DagsterRunStatus.SUCCESS, event_messages(run_id)
     client = MlflowClient(tracking_uri=deployment.mlflow_url)
-    experiment = client.get_experiment_by_name("deployment")
-    [tracked] = client.search_runs(
-        [experiment.experiment_id], filter_string=f"tags.dagster_run_id = '{run_id}'"
+    champion = client.get_model_version_by_alias(RECOMMENDER_MODEL, "champion")
+    training = client.get_run(champion.run_id)
+    assert (
+        client.get_run(training.data.tags["mlflow.parentRunId"]).data.tags["dagster_run_id"]
+        == run_id
     )
-    assert 0.5 < tracked.data.metrics["accuracy"] <= 1.0
-    assert tracked.info.status == "FINISHED"
-    [model] = client.search_logged_models(experiment_ids=[experiment.experiment_id])
-    assert model.source_run_id == tracked.info.run_id
-    served = mlflow.artifacts.download_artifacts(
-        artifact_uri=model.artifact_location,
-        dst_path=str(tmp_path),
-        tracking_uri=deployment.mlflow_url,
+    assert 0 < training.data.metrics["precision_at_10"] <= 1
+    assert RECOMMENDER_MODEL in registered_models_in(deployment.mlflow_store)
+    logged = client.get_logged_model(champion.source.removeprefix("models:/"))
+    assert logged.artifact_location.startswith("mlflow-artifacts:")
+    served = mlflow.pyfunc.load_model(
+        mlflow.artifacts.download_artifacts(
+            artifact_uri=logged.artifact_location,
+            dst_path=str(tmp_path),
+            tracking_uri=deployment.mlflow_url,
+        )
     )
-    iris = load_iris()
-    assert mlflow.sklearn.load_model(served).score(iris.data, iris.target) == pytest.approx(
-        tracked.data.metrics["accuracy"]
+    plays = pd.read_parquet(
+        deployment.data_dir / "cleaned" / "listens" / f"{BACKFILL_DAYS[-1]}.parquet",
+        columns=["user_id", "track_id"],
     )
+    recommended = served.predict(plays.dropna().astype("int64"))
+    assert 0 < recommended["user_id"].nunique() <= plays["user_id"].nunique()
 
 
 def test_a_job_runs_on_celery_workers_over_rabbitmq(deployment: Deployment) -> None:
@@ -360,18 +408,21 @@ def test_a_job_runs_on_celery_workers_over_rabbitmq(deployment: Deployment) -> N
 
 
 def test_the_landing_sensor_picks_up_a_dropped_file(deployment: Deployment) -> None:
-    reviews = deployment.landing_dir / "reviews"
-    reviews.mkdir(parents=True, exist_ok=True)
-    (reviews / "dropped.csv").write_text("text,rating\nlovely,5\nawful,1\n")
-
     [run] = wait_for_runs(deployment, "dagster/sensor_name", "landing_reviews_sensor", 1)
 
     assert run["status"] == "SUCCESS"
-    assert not (reviews / "dropped.csv").exists()
-    assert list((deployment.landing_dir / "_archive" / "reviews").glob("*__dropped.csv"))
+    assert not (deployment.landing_dir / "reviews" / "dropped.csv").exists()
+    [archived] = (deployment.landing_dir / "_archive" / "reviews").glob("*__dropped.csv")
+    assert archived.read_text() == DROPPED_REVIEWS
 
 
 def test_the_daily_schedule_ticks_and_its_run_succeeds(deployment: Deployment) -> None:
+    # Ticks before the daemon's first look at the schedule are skipped, not caught up.
+    if deployment.daemon_started_at >= deployment.schedule_at - timedelta(seconds=15):
+        pytest.fail(
+            f"the daemon started at {deployment.daemon_started_at:%H:%M:%S}, after the schedule"
+            f" time {deployment.schedule_at:%H:%M}: raise SCHEDULE_DELAY_SECONDS"
+        )
     wait_until(lambda: time.time() > deployment.schedule_at.timestamp(), 240, "the schedule time")
 
     [run] = wait_for_runs(deployment, "dagster/schedule_name", "daily_refresh_schedule", 1)

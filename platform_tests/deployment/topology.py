@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from dagster import DagsterInstance
 from dagster_graphql import DagsterGraphQLClient
 
 from platform_tests.deployment.processes import Processes, http_ok, port_open, wait_until
@@ -16,6 +17,9 @@ from platform_tests.deployment.processes import Processes, http_ok, port_open, w
 REPO = Path(__file__).resolve().parents[2]
 PRODUCT_LOCATION = "dataplatform"
 TEST_LOCATION = "deployment_tests"
+# Their training runs would compete with the runs under test for the cores and the training slot;
+# platform_tests/models covers them.
+RETRAINING_SENSORS = ("retrain_on_new_reviews", "retrain_on_degradation")
 # Short enough for a test to see a killed run detected; the rest of dagster.yaml is as shipped.
 TEST_RUN_MONITORING = {"poll_interval_seconds": 3, "cancel_timeout_seconds": 20}
 
@@ -28,12 +32,34 @@ class Deployment:
     data_dir: Path
     landing_dir: Path
     schedule_at: datetime
+    daemon_started_at: datetime
     mlflow_url: str
+    mlflow_store: str
     rabbitmq_url: str | None
     env: dict[str, str]
 
     def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         return self.client._execute(query, variables or {})
+
+
+SENSOR_QUERY = """
+query Sensor($selector: SensorSelector!) {
+  sensorOrError(sensorSelector: $selector) {
+    __typename
+    ... on Sensor { id }
+    ... on PythonError { message }
+  }
+}
+"""
+
+STOP_SENSOR_MUTATION = """
+mutation StopSensor($id: String) {
+  stopSensor(id: $id) {
+    __typename
+    ... on PythonError { message }
+  }
+}
+"""
 
 
 def compose() -> dict[str, Any]:
@@ -45,6 +71,13 @@ def write_instance_config(home: Path) -> None:
     config["run_monitoring"].update(TEST_RUN_MONITORING)
     home.mkdir(parents=True, exist_ok=True)
     (home / "dagster.yaml").write_text(yaml.safe_dump(config))
+
+
+def create_storage(home: Path) -> None:
+    """Creates the instance's tables once: processes started together on an empty database
+    would race to create them (`DuplicateTable`). DAGSTER_POSTGRES_URL must be set."""
+    with DagsterInstance.from_config(str(home)):
+        pass
 
 
 def write_workspace(path: Path, product_port: int, tests_port: int) -> None:
@@ -64,8 +97,9 @@ def write_celery_config(path: Path, broker: str, backend: str) -> None:
     )
 
 
-def next_minute_in(minutes: int) -> datetime:
-    return (datetime.now(UTC) + timedelta(minutes=minutes)).replace(second=0, microsecond=0)
+def first_whole_minute_after(seconds: float) -> datetime:
+    later = datetime.now(UTC) + timedelta(seconds=seconds)
+    return later.replace(second=0, microsecond=0) + timedelta(minutes=1)
 
 
 def code_server(port: int, module: str) -> list[str]:
@@ -101,6 +135,9 @@ def celery_worker(name: str, config: Path) -> list[str]:
         name,
         "--",
         "--concurrency=1",
+        # Steps run in the worker's own process: Celery's default prefork children are
+        # daemonic, and a daemonic process may not start the API client's process pool.
+        "--pool=solo",
     ]
 
 
@@ -156,3 +193,17 @@ def wait_for_webserver(processes: Processes, port: int, timeout: float) -> None:
 
 def environment(**overrides: str) -> dict[str, str]:
     return {**os.environ, "PYTHONUNBUFFERED": "1", **overrides}
+
+
+def stop_sensors(client: DagsterGraphQLClient, location: str, names: tuple[str, ...]) -> None:
+    """Stops sensors that run by default, through the webserver as a user would."""
+    for name in names:
+        selector = {
+            "repositoryLocationName": location,
+            "repositoryName": "__repository__",
+            "sensorName": name,
+        }
+        sensor = client._execute(SENSOR_QUERY, {"selector": selector})["sensorOrError"]
+        assert sensor["__typename"] == "Sensor", sensor
+        stopped = client._execute(STOP_SENSOR_MUTATION, {"id": sensor["id"]})["stopSensor"]
+        assert stopped["__typename"] == "StopSensorMutationResult", stopped

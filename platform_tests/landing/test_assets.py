@@ -103,14 +103,21 @@ def test_landed_reviews_join_the_cleaned_reviews_of_the_day_they_arrived(
     os.utime(dropped, (arrival, arrival))
     monkeypatch.setenv("DATAPLATFORM_API_URL", demo_api.url)
     resources = {**platform, "source_api": definitions.source_api()}
-    daily_refresh = definitions.defs.resolve_job_def("daily_refresh")
 
     with dg.instance_for_test() as instance:
         [request] = sensor_requests(platform, instance)
         assert run(request, platform, instance).success
         for day in (DAY, "2026-03-05"):
-            result = daily_refresh.execute_in_process(
-                partition_key=day, instance=instance, resources=resources
+            result = dg.materialize(
+                definitions.defs.assets,
+                selection=[
+                    dg.AssetKey(["raw", "reviews"]),
+                    dg.AssetKey(["cleaned", "reviews"]),
+                    dg.AssetKey(["cleaned", "reviews_rejects"]),
+                ],
+                partition_key=day,
+                instance=instance,
+                resources=resources,
             )
             assert result.success
 

@@ -2,6 +2,7 @@
 
 import logging
 import math
+import multiprocessing
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -150,3 +151,25 @@ def test_bad_page_size_names_the_setting(demo_api: DemoApiServer, page_size: int
 def test_unknown_endpoint_is_a_configuration_error(demo_api: DemoApiServer) -> None:
     with pytest.raises(SourceApiConfigError, match="/albums does not exist"):
         client(demo_api).fetch_day("albums", DAY)
+
+
+def rows_read_in_a_daemonic_process(url: str, results: multiprocessing.Queue) -> None:
+    extract = SourceApiClient(base_url=url, page_size=64, concurrency=3).fetch_day(
+        "listen_history", DAY
+    )
+    results.put(extract.records.num_rows)
+
+
+def test_inside_a_daemonic_process_such_as_a_celery_worker_pages_are_read_in_process(
+    demo_api: DemoApiServer,
+) -> None:
+    results = multiprocessing.get_context("spawn").Queue()
+    worker = multiprocessing.get_context("spawn").Process(
+        target=rows_read_in_a_daemonic_process, args=(demo_api.url, results), daemon=True
+    )
+    worker.start()
+    rows = results.get(timeout=120)
+    worker.join(timeout=30)
+
+    assert worker.exitcode == 0
+    assert rows == api_total(demo_api, "listen_history")

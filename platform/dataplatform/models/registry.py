@@ -102,7 +102,12 @@ def _register(model_uri: str, model_name: str, client: MlflowClient) -> str:
     try:
         if not _registered_model_exists(model_name, client):
             client.create_registered_model(model_name)
-        return str(client.create_model_version(model_name, model_uri).version)
+        # An MLflow server only accepts a `models:/<id>` source together with its model id.
+        logged = client.get_logged_model(model_uri.removeprefix("models:/"))
+        version = client.create_model_version(
+            model_name, model_uri, run_id=logged.source_run_id, model_id=logged.model_id
+        )
+        return str(version.version)
     except MlflowException as error:
         raise RegistryError(f"Could not register {model_uri} as {model_name}: {error}") from error
 

@@ -25,6 +25,8 @@ from dataplatform.resources.datahub import DataHubSink
 
 QUALITY = "quality"
 DRIFT_REFERENCE_DAYS = 7
+# Below this, "a constant column" or "20% nulls" says nothing (a one-row file is constant).
+MIN_ROWS_TO_JUDGE = 20
 # Row bookkeeping added by the landing zone: not data to judge.
 LANDING_COLUMNS = ("_source_file", "_row_number", "_sheet", "_landed_at")
 RESOURCES = {"quality_reports", "datahub"}
@@ -62,6 +64,12 @@ def build_integrity_asset(
 
         if columns is not None:
             table = table[[column for column in columns if column in table.columns]]
+        if len(table) < MIN_ROWS_TO_JUDGE:
+            yield dg.Output(summary_table_empty(), metadata={"rows": len(table)})
+            yield from checks.passed_without_report(
+                INTEGRITY_CHECKS, f"{len(table)} rows: too few to judge (< {MIN_ROWS_TO_JUDGE})"
+            )
+            return
         report = integrity_report(
             table, context.resources.quality_reports, source.path, context.partition_key, exclude
         )

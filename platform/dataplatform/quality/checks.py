@@ -100,6 +100,11 @@ def check_result(report: QualityReport, check: QualityCheck) -> dg.AssetCheckRes
 def passed_without_report(checks: Sequence[QualityCheck], reason: str) -> list[dg.AssetCheckResult]:
     """Results when there was nothing to compare (e.g. no reference partition yet)."""
     return [
-        dg.AssetCheckResult(check_name=check.name, passed=True, metadata={"not_run": reason})
+        dg.AssetCheckResult(
+            check_name=check.name,
+            passed=True,
+            severity=check.severity,
+            metadata={"not_run": reason},
+        )
         for check in checks
     ]

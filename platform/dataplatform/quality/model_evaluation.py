@@ -8,8 +8,6 @@ materialisation and logged as an MLflow artifact (`mlflow.log_artifacts(out_dir)
 from pathlib import Path
 
 import pandas as pd
-from deepchecks.tabular import Dataset
-from deepchecks.tabular.suites import model_evaluation
 from upath import UPath
 
 from dataplatform.quality.html import write_report
@@ -23,6 +21,10 @@ def model_evaluation_report(
 ) -> QualityReport:
     """`model` is any scikit-learn-like estimator with `predict`/`predict_proba` over the
     feature columns (every column but `label`)."""
+    # Imported here: deepchecks takes seconds to import, and every process loads this module.
+    from deepchecks.tabular import Dataset
+    from deepchecks.tabular.suites import model_evaluation
+
     features = [column for column in train.columns if column != label]
     categorical = categorical_columns(train[features])
     train_set = Dataset(train, label=label, cat_features=categorical, features=features)

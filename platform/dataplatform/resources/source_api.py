@@ -70,7 +70,8 @@ class SourceApiClient(dg.ConfigurableResource):
     ) -> list[PagesRead]:
         rest = np.arange(2, total_pages + 1)
         workers = min(self.concurrency, len(rest) // MIN_PAGES_PER_WORKER)
-        if workers <= 1:
+        # A daemonic process (e.g. a Celery prefork worker) may not start children.
+        if workers <= 1 or multiprocessing.current_process().daemon:
             return [reader.read(endpoint, day, rest.tolist())]
         own, *others = [block.tolist() for block in np.array_split(rest, workers)]
         # This process reads the first block itself while the workers read the others.
