@@ -132,10 +132,8 @@ def recommender_report(result: dict) -> str:
         f" ({result['rss_with_data_mb']:,.0f} MB with only the listens loaded). Recommending"
         f" for one day's {result['day_users']:,} active users is the daily asset's work.\n\n"
         f"{table}\n\n{quality}\n\n"
-        "The demo generator draws each play's user and track independently (activity x"
-        " popularity), so its listens carry no per-user taste and popularity is the better"
-        " ranking on them; on listens with tastes the model beats it (see"
-        " `platform_tests/models/test_recommender.py`)."
+        "Demo listeners play mostly their favourite genre (the generator's `TASTE_SHARE`), which"
+        " the model learns and popularity cannot know."
     )
 
 
