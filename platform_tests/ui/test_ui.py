@@ -79,3 +79,19 @@ def test_schedule_and_sensors_are_listed_and_running(
     running = [a for a in automations if a.default_status.value == "RUNNING"]
     expect(page.locator("input[type=checkbox]:checked")).to_have_count(len(running))
     publish(page, artifacts, "automation.png")
+
+
+def test_a_quality_asset_links_its_report_which_opens_offline(
+    page: Page, dagster_ui: str, artifacts: Path, platform_env: dict[str, str]
+) -> None:
+    quality = dg.AssetKey(["quality", *ASSET.path])
+    report = Path(platform_env["DATAPLATFORM_DATA_DIR"], *quality.path, f"{DAY}.html")
+
+    page.goto(f"{dagster_ui}/assets/{quality.to_user_string()}")
+
+    expect(page.get_by_text("Latest materialization")).to_be_visible()
+    expect(page.get_by_text(str(report), exact=True)).to_be_visible()
+    # The report itself, from disk with no network: deepchecks' figures drawn by the shared plotly.
+    page.goto(report.as_uri())
+    expect(page.locator(".plot-container.plotly")).not_to_have_count(0)
+    publish(page, artifacts, "quality-report.png")
