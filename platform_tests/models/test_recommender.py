@@ -7,7 +7,13 @@ import pytest
 
 from dataplatform.demo_api import DemoApiConfig
 from dataplatform.demo_api.generator import clean_listens
-from dataplatform.models.recommender import evaluate, fit, recommend, split_by_time
+from dataplatform.models.recommender import (
+    candidate_tracks,
+    evaluate,
+    fit,
+    recommend,
+    split_by_time,
+)
 from platform_tests.demo_data import SMALL
 
 START = pd.Timestamp("2026-01-01", tz="UTC")
@@ -167,3 +173,17 @@ def test_fitting_is_deterministic_given_the_seed() -> None:
     first, second = (recommend(fit(listens, seed=5), listens.head(300)) for _ in range(2))
 
     pd.testing.assert_frame_equal(first, second)
+
+
+def test_only_the_most_played_tracks_are_candidates() -> None:
+    listens = listeners_with_tastes()
+    model = fit(listens, seed=1)
+    plays = listens["track_id"].value_counts()
+    pool = model.track_ids[candidate_tracks(model, limit=50)]
+    assert len(pool) == 50
+    assert plays[pool].min() >= plays.drop(pool).max()
+
+    table = recommend(model, listens.head(500), candidates=50)
+
+    assert set(table["track_id"]) <= set(pool)
+    assert table.groupby("user_id").size().eq(10).all()
