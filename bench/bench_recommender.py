@@ -21,7 +21,8 @@ from bench.common import markdown_table, measure_in_child
 from dataplatform.demo_api import DemoApiConfig
 from dataplatform.demo_api.generator import clean_listens
 from dataplatform.models.recommender import evaluate, fit, recommend, split_by_time
-from dataplatform.models.recommender_assets import RecommenderModel, pip_requirements
+from dataplatform.models.recommender_assets import PACKAGES, RecommenderModel
+from dataplatform.models.tracking import pip_requirements
 
 DEFAULT_LISTENS = 1_000_000
 DAYS = 20
@@ -83,7 +84,7 @@ def recommender_training(total: int) -> dict:
             lambda: mlflow.pyfunc.save_model(
                 str(Path(folder) / "model"),
                 python_model=RecommenderModel(model),
-                pip_requirements=pip_requirements(),
+                pip_requirements=pip_requirements(PACKAGES),
             ),
         )
     last_day = listens[listens["listened_at"] >= listens["listened_at"].max().normalize()]

@@ -84,7 +84,7 @@ def test_training_logs_registers_promotes_and_describes_the_model(
 
     metadata = {key: value.value for key, value in materialization.metadata.items()}
     assert metadata["promoted"] is True
-    assert metadata["champion_score"] == "none"
+    assert metadata["champion_score"] is None
     assert metadata["model_version"] == "1"
     client = local_mlflow.client()
     champion = client.get_model_version_by_alias(MODEL, "champion")

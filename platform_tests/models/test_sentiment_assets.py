@@ -181,7 +181,7 @@ def test_training_is_tracked_registered_and_promoted(
     assert metadata["evaluation_checks_run"] > 0
     assert metadata["catalog"] == "sent"
     champion = client.get_model_version_by_alias(MODEL_NAME, CHAMPION)
-    assert str(champion.version) == metadata["registered_version"] == "1"
+    assert str(champion.version) == metadata["model_version"] == "1"
     assert champion.run_id == parent.info.run_id
     assert metadata["promoted"] is True and metadata["champion_score"] is None
     assert metadata["challenger_score"] > 0.7  # demo reviews' sentiment follows the rating
@@ -224,7 +224,7 @@ def test_worse_model_is_registered_but_not_promoted_and_predictions_follow_the_a
 
     assert worse.success
     metadata = model_metadata(worse)
-    assert metadata["registered_version"] == "2" and metadata["promoted"] is False
+    assert metadata["model_version"] == "2" and metadata["promoted"] is False
     assert metadata["challenger_score"] < metadata["champion_score"] + metadata["margin"]
     client = local_mlflow.client()
     assert str(client.get_model_version_by_alias(MODEL_NAME, CHAMPION).version) == "1"

@@ -19,7 +19,7 @@ def labelled(rows: int, seed: int) -> pd.DataFrame:
 
 def test_model_evaluation_report_is_saved_and_summarised(tmp_path: Path) -> None:
     train, test = labelled(300, seed=0), labelled(120, seed=1)
-    model = LogisticRegression().fit(train[["x0", "x1", "x2"]], train["label"])
+    model = LogisticRegression().fit(train[["x0", "x1", "x2"]].to_numpy(), train["label"])
 
     report = model_evaluation_report(train, test, "label", model, tmp_path / "eval")
 

@@ -8,13 +8,11 @@ the current champion's on the same hold-out by the configured margin.
 """
 
 from collections.abc import Iterator
-from importlib.metadata import version
 
 import dagster as dg
 import mlflow
 import numpy as np
 import pandas as pd
-from mlflow.models import infer_signature
 
 from dataplatform.lineage.ml_models import describe_model
 from dataplatform.models.recommender import (
@@ -27,12 +25,13 @@ from dataplatform.models.recommender import (
     split_by_time,
 )
 from dataplatform.models.registry import (
-    Promotion,
     champion_version,
     load_champion,
     no_champion_yet,
+    promotion_metadata,
     register_and_promote,
 )
+from dataplatform.models.tracking import log_pyfunc
 from dataplatform.partitions import daily_partitions
 from dataplatform.resources.parquet_io_manager import ALLOW_MISSING_PARTITIONS, COLUMNS
 
@@ -40,6 +39,7 @@ LISTENS = dg.AssetKey(["cleaned", "listens"])
 RECOMMENDER = dg.AssetKey(["models", "recommender"])
 RECOMMENDATIONS = dg.AssetKey(["models", "recommendations"])
 TRAINING_COLUMNS = ["user_id", "track_id", "listened_at"]
+PACKAGES = ["scikit-learn", "scipy", "pandas", "numpy"]
 PROMOTION_METRIC = f"precision_at_{TOP_K}"
 DEFAULT_MODEL_NAME = "track_recommender"
 
@@ -131,23 +131,10 @@ def log_training_run(
     """One MLflow run (nested in the Dagster run's) with the model as a pyfunc; its URI."""
     tracking = context.resources.mlflow
     example = listens[["user_id", "track_id"]].dropna().head(20).astype(np.int64)
-    pyfunc = RecommenderModel(model)
     with tracking.start_run(run_name="recommender", nested=True):
         tracking.log_params({**hyperparameters, **training_data_identity(listens)})
         tracking.log_metrics(metrics)
-        info = mlflow.pyfunc.log_model(
-            name="recommender",
-            python_model=pyfunc,
-            signature=infer_signature(example, pyfunc.predict(None, example)),
-            input_example=example,
-            pip_requirements=pip_requirements(),
-        )
-    return info.model_uri
-
-
-def pip_requirements() -> list[str]:
-    """Stated, so MLflow does not spend a subprocess inferring them."""
-    return [f"{name}=={version(name)}" for name in ("scikit-learn", "scipy", "pandas", "numpy")]
+        return log_pyfunc("recommender", RecommenderModel(model), example, PACKAGES)
 
 
 def training_data_identity(listens: pd.DataFrame) -> dict[str, object]:
@@ -164,20 +151,6 @@ def champion_score(champion_uri: str, train: pd.DataFrame, holdout: pd.DataFrame
     """The champion's score on this run's hold-out, from the same training history."""
     champion = mlflow.pyfunc.load_model(champion_uri).unwrap_python_model().model
     return evaluate(champion, train, holdout).as_metrics()[PROMOTION_METRIC]
-
-
-def promotion_metadata(promotion: Promotion) -> dict[str, object]:
-    champion = promotion.champion_score
-    return {
-        "model_name": promotion.model_name,
-        "model_version": str(promotion.version),
-        "promoted": promotion.promoted,
-        "decision": promotion.decision,
-        "promotion_metric": promotion.metric,
-        "challenger_score": promotion.challenger_score,
-        "champion_score": champion if champion is not None else "none",
-        "margin": promotion.margin,
-    }
 
 
 @dg.asset(

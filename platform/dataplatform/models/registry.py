@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import dagster as dg
 import mlflow
 import mlflow.pyfunc
 from mlflow.entities.model_registry import ModelVersion
@@ -35,6 +36,21 @@ class Promotion:
         return (
             f"{verdict} version {self.version}: {self.metric} {comparison} (margin {self.margin})"
         )
+
+
+def promotion_metadata(promotion: Promotion) -> dict[str, object]:
+    """The promotion decision as Dagster materialisation metadata."""
+    champion = promotion.champion_score
+    return {
+        "model_name": promotion.model_name,
+        "model_version": str(promotion.version),
+        "promoted": promotion.promoted,
+        "decision": promotion.decision,
+        "promotion_metric": promotion.metric,
+        "challenger_score": promotion.challenger_score,
+        "champion_score": dg.MetadataValue.null() if champion is None else champion,
+        "margin": promotion.margin,
+    }
 
 
 def champion_uri(model_name: str) -> str:

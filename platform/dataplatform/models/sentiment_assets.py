@@ -6,7 +6,6 @@ tables (the embedding's pointer, the candidates' metrics, the predictions) for t
 
 import tempfile
 from collections.abc import Iterator
-from importlib.metadata import version
 from pathlib import Path
 
 import dagster as dg
@@ -15,8 +14,6 @@ import mlflow
 import numpy as np
 import pandas as pd
 from gensim.models import KeyedVectors
-from mlflow.models import infer_signature
-from sklearn.base import ClassifierMixin
 
 from dataplatform.lineage.ml_models import describe_model
 from dataplatform.models.embeddings import EmbeddingParams, document_vectors, train_word2vec
@@ -25,6 +22,7 @@ from dataplatform.models.registry import (
     champion_version,
     load_champion,
     no_champion_yet,
+    promotion_metadata,
     register_and_promote,
 )
 from dataplatform.models.sentiment import (
@@ -39,6 +37,7 @@ from dataplatform.models.sentiment import (
     roc_curve_figure,
     train_sentiment,
 )
+from dataplatform.models.tracking import log_pyfunc
 from dataplatform.partitions import daily_partitions
 from dataplatform.quality.assets import failed_training_guards
 from dataplatform.quality.model_evaluation import model_evaluation_report
@@ -46,6 +45,7 @@ from dataplatform.quality.reports import QualityReport, ReportStore, report_meta
 from dataplatform.resources.parquet_io_manager import ALLOW_MISSING_PARTITIONS, COLUMNS
 
 MODEL_NAME = "review_sentiment"
+PACKAGES = ["gensim", "scikit-learn", "pandas", "numpy"]
 LABEL = "positive"
 REVIEWS_KEY = dg.AssetKey(["cleaned", "reviews"])
 EMBEDDINGS_KEY = dg.AssetKey(["models", "review_embeddings"])
@@ -213,24 +213,9 @@ def evaluation_report(
     test = vector_frame(training.vectors, split.test_text, split.test_labels, store)
     run_id = mlflow.active_run().info.run_id
     out_dir = store.root / "models" / "sentiment_model" / run_id
-    model = ArrayInput(challenger.classifier)
-    report = model_evaluation_report(train, test, LABEL, model, out_dir)
+    report = model_evaluation_report(train, test, LABEL, challenger.classifier, out_dir)
     mlflow.log_artifacts(str(out_dir), artifact_path="model_evaluation")
     return report
-
-
-class ArrayInput:
-    """The classifier fed arrays, as it was trained (deepchecks hands it DataFrames)."""
-
-    def __init__(self, classifier: ClassifierMixin) -> None:
-        self.classifier = classifier
-        self.classes_ = classifier.classes_
-
-    def predict(self, features: pd.DataFrame) -> np.ndarray:
-        return self.classifier.predict(np.asarray(features))
-
-    def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
-        return self.classifier.predict_proba(np.asarray(features))
 
 
 def vector_frame(
@@ -284,19 +269,7 @@ def log_challenger(
     example = pd.DataFrame({"text": training.split.test_text[:5]})
     tracker.log_metrics({f"challenger.{name}": value for name, value in challenger.metrics.items()})
     tracker.set_tag("challenger", challenger.name)
-    info = mlflow.pyfunc.log_model(
-        name="sentiment_model",
-        python_model=model,
-        signature=infer_signature(example, model.predict(None, example)),
-        input_example=example,
-        pip_requirements=pip_requirements(),
-    )
-    return info.model_uri
-
-
-def pip_requirements() -> list[str]:
-    """Stated, so MLflow does not spend a subprocess inferring them."""
-    return [f"{name}=={version(name)}" for name in ("gensim", "scikit-learn", "pandas", "numpy")]
+    return log_pyfunc("sentiment_model", model, example, PACKAGES)
 
 
 def score_on_test_set(model_uri: str, training: SentimentTraining, metric: str) -> float:
@@ -322,16 +295,7 @@ def model_metadata(tracker: object, promotion: Promotion, table: pd.DataFrame) -
     run = tracker.active_run()
     metrics = table.drop(columns=["registered_version"]).round(4)
     metadata = {
-        "decision": promotion.decision,
-        "promoted": promotion.promoted,
-        "registered_model": promotion.model_name,
-        "registered_version": promotion.version,
-        "promotion_metric": promotion.metric,
-        "challenger_score": promotion.challenger_score,
-        "champion_score": dg.MetadataValue.null()
-        if promotion.champion_score is None
-        else promotion.champion_score,
-        "margin": promotion.margin,
+        **promotion_metadata(promotion),
         "candidates": dg.MetadataValue.md(metrics.to_markdown(index=False)),
         "mlflow_run_id": run.info.run_id,
         "mlflow_tracking_uri": mlflow.get_tracking_uri(),

@@ -8,12 +8,15 @@ import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 
 import dagster as dg
 import mlflow
+import pandas as pd
 from dagster_mlflow import mlflow_tracking
 from dagster_mlflow.resources import CONFIG_SCHEMA, MlFlow
+from mlflow.models import infer_signature
 
 DEFAULT_EXPERIMENT = "dataplatform"
 
@@ -101,3 +104,23 @@ def mlflow_resource(
             "artifact_location": artifact_location,
         }
     )
+
+
+def log_pyfunc(
+    name: str, model: mlflow.pyfunc.PythonModel, example: pd.DataFrame, packages: list[str]
+) -> str:
+    """Logs `model` in the active MLflow run with a signature inferred from `example`;
+    returns its model URI."""
+    info = mlflow.pyfunc.log_model(
+        name=name,
+        python_model=model,
+        signature=infer_signature(example, model.predict(None, example)),
+        input_example=example,
+        pip_requirements=pip_requirements(packages),
+    )
+    return info.model_uri
+
+
+def pip_requirements(packages: list[str]) -> list[str]:
+    """Stated, so MLflow does not spend a subprocess inferring them."""
+    return [f"{name}=={version(name)}" for name in packages]

@@ -7,6 +7,7 @@ materialisation and logged as an MLflow artifact (`mlflow.log_artifacts(out_dir)
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from upath import UPath
 
@@ -19,8 +20,8 @@ REPORT_NAME = "model_evaluation.html"
 def model_evaluation_report(
     train: pd.DataFrame, test: pd.DataFrame, label: str, model: object, out_dir: str | Path
 ) -> QualityReport:
-    """`model` is any scikit-learn-like estimator with `predict`/`predict_proba` over the
-    feature columns (every column but `label`)."""
+    """`model` is any scikit-learn-like classifier with `predict`/`predict_proba`, trained on
+    arrays of the feature columns (every column but `label`)."""
     # Imported here: deepchecks takes seconds to import, and every process loads this module.
     from deepchecks.tabular import Dataset
     from deepchecks.tabular.suites import model_evaluation
@@ -29,7 +30,21 @@ def model_evaluation_report(
     categorical = categorical_columns(train[features])
     train_set = Dataset(train, label=label, cat_features=categorical, features=features)
     test_set = Dataset(test, label=label, cat_features=categorical, features=features)
-    result = model_evaluation().run(train_set, test_set, model, with_display=True)
+    result = model_evaluation().run(train_set, test_set, ArrayInput(model), with_display=True)
     root = UPath(out_dir)
     path = write_report(result, root / REPORT_NAME, root, "Model evaluation")
     return summarise(result, str(path), len(test), len(train) + len(test))
+
+
+class ArrayInput:
+    """The classifier fed arrays, as it was trained (deepchecks hands it DataFrames)."""
+
+    def __init__(self, classifier: object) -> None:
+        self.classifier = classifier
+        self.classes_ = classifier.classes_
+
+    def predict(self, features: pd.DataFrame) -> np.ndarray:
+        return self.classifier.predict(np.asarray(features))
+
+    def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
+        return self.classifier.predict_proba(np.asarray(features))
