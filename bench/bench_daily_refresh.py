@@ -174,7 +174,13 @@ def scored_day(volume: int) -> str:
         [f"{volume:,}", run["seconds"], *scoring.values(), result["peak_rss_mb"], run["success"]]
     ]
     header = ["listens/day", "refresh s (with scoring)", *scoring, "peak RSS MB", "ok"]
-    return markdown_table(header, rows)
+    return "\n\n".join(
+        [
+            markdown_table(header, rows),
+            "Each step's share of that day:",
+            shares_table({**result, "training": None}),
+        ]
+    )
 
 
 def main(volumes: list[int]) -> None:
