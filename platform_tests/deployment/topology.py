@@ -135,8 +135,8 @@ def celery_worker(name: str, config: Path) -> list[str]:
         name,
         "--",
         "--concurrency=1",
-        # Steps run in the worker's own process: Celery's default prefork children are
-        # daemonic, and a daemonic process may not start the API client's process pool.
+        # Steps run in the worker's own process, so each step is seen on the worker that
+        # ran it.
         "--pool=solo",
     ]
 

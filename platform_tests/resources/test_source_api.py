@@ -12,7 +12,7 @@ import pytest
 
 from dataplatform.demo_api import DemoApiConfig, DemoApiServer, FaultConfig
 from dataplatform.resources.api_pages import SourceApiConfigError, SourceApiError
-from dataplatform.resources.source_api import MIN_PAGES_PER_WORKER, SourceApiClient
+from dataplatform.resources.source_api import SourceApiClient
 from platform_tests.demo_data import DAY, SMALL
 
 FAST_RETRIES = {"backoff_seconds": 0.01, "max_backoff_seconds": 0.05}
@@ -41,7 +41,7 @@ def test_all_pages_are_fetched_in_parallel_and_match_a_single_page(
     paged = client(demo_api, page_size=128, concurrency=3).fetch_day("listen_history", DAY)
     whole = client(demo_api, page_size=10_000).fetch_day("listen_history", DAY)
 
-    assert paged.pages == math.ceil(total / 128) >= 3 * MIN_PAGES_PER_WORKER
+    assert paged.pages == math.ceil(total / 128) > 3 * 2  # several pages per thread
     assert paged.records.num_rows == total
     business = [c for c in whole.records.column_names if not c.startswith("_")]
     assert paged.records.select(business).equals(whole.records.select(business))
@@ -160,9 +160,10 @@ def rows_read_in_a_daemonic_process(url: str, results: multiprocessing.Queue) ->
     results.put(extract.records.num_rows)
 
 
-def test_inside_a_daemonic_process_such_as_a_celery_worker_pages_are_read_in_process(
+def test_a_daemonic_process_such_as_a_celery_prefork_worker_extracts_a_whole_day(
     demo_api: DemoApiServer,
 ) -> None:
+    # A daemonic process may not start child processes: pages must be read by threads.
     results = multiprocessing.get_context("spawn").Queue()
     worker = multiprocessing.get_context("spawn").Process(
         target=rows_read_in_a_daemonic_process, args=(demo_api.url, results), daemon=True

@@ -1,20 +1,19 @@
-"""Reading pages of the source API into Arrow tables, with retries.
-
-Kept free of Dagster so that the worker processes reading pages in parallel start quickly.
-"""
+"""Reading pages of the source API into Arrow tables, with retries."""
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Sequence
+import io
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from operator import itemgetter
 
 import httpx
 import numpy as np
 import orjson
+import polars as pl
 import pyarrow as pa
 from tenacity import (
     RetryCallState,
@@ -45,19 +44,18 @@ class RetryableFailure(Exception):
         self.retry_after = retry_after
 
 
-@dataclass
-class PagesRead:
-    """Consecutive pages as one table, the page count the API reported, and the retries."""
+@dataclass(frozen=True)
+class Page:
+    """One page's records, its size on the wire and the page count the API reported."""
 
     records: pa.Table
-    total_pages: int
     nbytes: int
-    retries: list[str] = field(default_factory=list)
+    total_pages: int
 
 
 @dataclass(frozen=True)
 class PageReader:
-    """Reads pages one after another; picklable, so a worker process can run it."""
+    """Reads single pages with retries; one reader serves every thread of an extraction."""
 
     base_url: str
     token: str | None
@@ -67,18 +65,7 @@ class PageReader:
     backoff_seconds: float
     max_backoff_seconds: float
 
-    def read(self, endpoint: str, day: str, pages: Sequence[int]) -> PagesRead:
-        retries: list[str] = []
-        tables, nbytes, total_pages = [], 0, 1
-        with _cyclic_gc_paused(), self._http() as http:
-            for page in pages:
-                table, size, total_pages = self._page(http, endpoint, day, page, retries)
-                tables.append(table)
-                nbytes += size
-        records = pa.concat_tables(tables, promote_options="default") if tables else pa.table({})
-        return PagesRead(records, total_pages, nbytes, retries)
-
-    def _http(self) -> httpx.Client:
+    def client(self) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         try:
             return httpx.Client(
@@ -90,9 +77,10 @@ class PageReader:
                 " fix the source_api base_url setting (DATAPLATFORM_API_URL)"
             ) from error
 
-    def _page(
+    def read(
         self, http: httpx.Client, endpoint: str, day: str, page: int, retries: list[str]
-    ) -> tuple[pa.Table, int, int]:
+    ) -> Page:
+        """The page, retried on transient failures; each retry is noted in `retries`."""
         where = f"GET /{endpoint} day={day} page={page}"
         retrying = Retrying(
             retry=retry_if_exception(partial(_is_transient, first_page=page == 1)),
@@ -115,18 +103,12 @@ class PageReader:
                 f"{where}: gave up after {self.max_attempts} attempts; last error: {error}"
             ) from None
 
-    def _request_page(
-        self, http: httpx.Client, endpoint: str, day: str, page: int
-    ) -> tuple[pa.Table, int, int]:
+    def _request_page(self, http: httpx.Client, endpoint: str, day: str, page: int) -> Page:
         params = {"day": day, "page": page, "size": self.page_size}
         response = http.get(f"/{endpoint}", params=params)
         _raise_for_status(response, endpoint)
-        try:
-            body = orjson.loads(response.content)
-        except orjson.JSONDecodeError as error:
-            raise RetryableFailure(f"invalid or truncated JSON body ({error})") from error
-        table = page_to_text_table(body["items"], page)
-        return table, len(response.content), max(int(body["pages"]), 1)
+        records, total_pages = parse_page(response.content, page)
+        return Page(records, len(response.content), total_pages)
 
     def _wait(self, state: RetryCallState) -> float:
         backoff = wait_exponential_jitter(
@@ -154,10 +136,11 @@ def _retry_note(where: str, state: RetryCallState) -> str:
 
 
 @contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Parsing a page makes ~100k short-lived dicts at once; without this, the cyclic
-    collector rescans them over and over and parsing takes about three times as long.
-    Nothing here builds reference cycles, so reference counting still frees everything."""
+def cyclic_gc_paused() -> Iterator[None]:
+    """Parsing a page into Python objects makes ~100k short-lived dicts at once; without
+    this, the cyclic collector rescans them over and over and parsing takes about three times
+    as long. Nothing here builds reference cycles, so reference counting still frees
+    everything."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -200,13 +183,50 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
-def page_to_text_table(items: list[dict], page: int) -> pa.Table:
-    """One page's records exactly as given, every field as text, plus the page number.
+def parse_page(body: bytes, page: int) -> tuple[pa.Table, int]:
+    """One page's records exactly as given, every field as text, plus the page number; and
+    the page count the API reports.
 
     Raw tables keep the API's values without interpretation: a field that is sometimes a
     number and sometimes "n/a" stays readable (JSON text for non-strings), and typing
-    happens in the cleaned layer.
+    happens in the cleaned layer. Polars parses the usual pages (flat records of strings,
+    integers, booleans and nulls) without making a Python object per value and releases the
+    GIL meanwhile, so threads read pages in parallel; anything else (floats, nested values,
+    empty or invalid bodies) takes the exact, slower path through Python objects.
     """
+    try:
+        frame = pl.read_json(io.BytesIO(body), infer_schema_length=None)
+    except pl.exceptions.PolarsError:
+        frame = None
+    if frame is not None and _is_flat_text_page(frame):
+        records = frame.select(pl.col("items").explode()).unnest("items")
+        table = records.select(pl.all().cast(pl.String)).to_arrow()
+        table = table.cast(pa.schema([(name, pa.string()) for name in table.column_names]))
+        total_pages = frame["pages"].item()
+    else:
+        table, total_pages = _parse_page_objects(body)
+    page_numbers = pa.array(np.full(table.num_rows, page, dtype=np.int32))
+    return table.append_column("_page", page_numbers), max(int(total_pages), 1)
+
+
+# Their text as polars writes it is their JSON text.
+_JSON_TEXT_TYPES = (pl.String, pl.Int64, pl.Boolean, pl.Null)
+
+
+def _is_flat_text_page(frame: pl.DataFrame) -> bool:
+    items = frame.schema.get("items")
+    if not (isinstance(items, pl.List) and isinstance(items.inner, pl.Struct) and "pages" in frame):
+        return False
+    fields = items.inner.fields
+    return bool(fields) and all(field.dtype in _JSON_TEXT_TYPES for field in fields)
+
+
+def _parse_page_objects(body: bytes) -> tuple[pa.Table, int]:
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise RetryableFailure(f"invalid or truncated JSON body ({error})") from error
+    items = payload["items"]
     names: dict[str, None] = {}
     last_keys = None
     for record in items:
@@ -214,8 +234,7 @@ def page_to_text_table(items: list[dict], page: int) -> pa.Table:
             names.update(dict.fromkeys(record))
             last_keys = record.keys()
     columns = {name: _text_array(_field_values(items, name)) for name in names}
-    columns["_page"] = pa.array(np.full(len(items), page, dtype=np.int32))
-    return pa.table(columns)
+    return pa.table(columns), payload["pages"]
 
 
 def _field_values(items: list[dict], name: str) -> list[object]:

@@ -1,8 +1,8 @@
 """The source API resource: one day of an endpoint, read in parallel, retried, as Arrow."""
 
-import multiprocessing
 import time
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -11,11 +11,14 @@ import dagster as dg
 import numpy as np
 import pyarrow as pa
 
-from dataplatform.resources.api_pages import PageReader, PagesRead, SourceApiConfigError
+from dataplatform.resources.api_pages import (
+    Page,
+    PageReader,
+    SourceApiConfigError,
+    cyclic_gc_paused,
+)
 
 MAX_PAGE_SIZE = 10_000
-# Below this many pages per worker, starting a process costs more than it saves.
-MIN_PAGES_PER_WORKER = 4
 
 
 @dataclass(frozen=True)
@@ -30,13 +33,12 @@ class Extract:
 
 
 class SourceApiClient(dg.ConfigurableResource):
-    """Reads one day of an endpoint: the first page, then the rest in parallel processes.
+    """Reads one day of an endpoint: the first page, then the rest on `concurrency` threads.
 
-    Parsing JSON into records is CPU-bound Python work, so parallel reads use processes, not
-    threads: `concurrency` readers (this process and `concurrency - 1` workers), each reading
-    a contiguous block of pages. Retries
-    use exponential backoff with jitter and honour `Retry-After`. The token is sent as a
-    bearer header only; it never appears in URLs, logs, errors or metadata.
+    Threads run in parallel because parsing a page happens in polars, outside the GIL (see
+    `parse_page`). Retries use exponential backoff with jitter and honour `Retry-After`. The
+    token is sent as a bearer header only; it never appears in URLs, logs, errors or
+    metadata.
     """
 
     base_url: str
@@ -52,32 +54,30 @@ class SourceApiClient(dg.ConfigurableResource):
         self._check_settings()
         started = time.perf_counter()
         reader = self._reader()
-        first = reader.read(endpoint, day, [1])
-        reads = [first, *self._read_rest(reader, endpoint, day, first.total_pages)]
-        for note in (note for read in reads for note in read.retries):
+        retries: list[str] = []
+        with reader.client() as http, cyclic_gc_paused():
+            read = partial(reader.read, http, endpoint, day, retries=retries)
+            first = read(1)
+            pages = [first, *self._read_rest(read, first.total_pages)]
+        for note in retries:
             dg.get_dagster_logger().warning(note)
-        records = pa.concat_tables([read.records for read in reads], promote_options="default")
+        records = pa.concat_tables([page.records for page in pages], promote_options="default")
         return Extract(
             records=_with_extraction_time(records),
             pages=first.total_pages,
-            nbytes=sum(read.nbytes for read in reads),
+            nbytes=sum(page.nbytes for page in pages),
             seconds=time.perf_counter() - started,
-            retries=sum(len(read.retries) for read in reads),
+            retries=len(retries),
         )
 
-    def _read_rest(
-        self, reader: PageReader, endpoint: str, day: str, total_pages: int
-    ) -> list[PagesRead]:
-        rest = np.arange(2, total_pages + 1)
-        workers = min(self.concurrency, len(rest) // MIN_PAGES_PER_WORKER)
-        # A daemonic process (e.g. a Celery prefork worker) may not start children.
-        if workers <= 1 or multiprocessing.current_process().daemon:
-            return [reader.read(endpoint, day, rest.tolist())]
-        own, *others = [block.tolist() for block in np.array_split(rest, workers)]
-        # This process reads the first block itself while the workers read the others.
-        with ProcessPoolExecutor(len(others), mp_context=_worker_context()) as pool:
-            later = pool.map(partial(reader.read, endpoint, day), others)
-            return [reader.read(endpoint, day, own), *later]
+    def _read_rest(self, read: Callable[[int], Page], total_pages: int) -> list[Page]:
+        """Pages 2..total_pages in order; the first failure cancels the pages not started."""
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="source-api") as pool:
+            try:
+                return list(pool.map(read, range(2, total_pages + 1)))
+            except BaseException:
+                pool.shutdown(cancel_futures=True)
+                raise
 
     def _reader(self) -> PageReader:
         return PageReader(
@@ -101,17 +101,6 @@ class SourceApiClient(dg.ConfigurableResource):
                 "source_api concurrency and max_attempts must be at least 1"
                 " (DATAPLATFORM_API_CONCURRENCY, DATAPLATFORM_API_MAX_ATTEMPTS)"
             )
-
-
-def _worker_context() -> multiprocessing.context.BaseContext:
-    """Workers fork from a server that imported only the page reader.
-
-    Not plain fork: the calling process (a Dagster step) runs threads. Not spawn: it
-    re-imports the caller's main module (Dagster itself) in every worker.
-    """
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([PageReader.__module__])
-    return context
 
 
 def _with_extraction_time(records: pa.Table) -> pa.Table:
