@@ -16,6 +16,7 @@ import mlflow
 import pandas as pd
 from dagster_mlflow import mlflow_tracking
 from dagster_mlflow.resources import CONFIG_SCHEMA, MlFlow
+from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
 DEFAULT_EXPERIMENT = "dataplatform"
@@ -60,9 +61,17 @@ def _without_credentials(uri: str) -> str:
 
 
 def ensure_experiment(experiment_name: str, artifact_location: str | None) -> None:
-    """Creates the experiment with its artifact root, which MLflow cannot change later."""
-    if mlflow.get_experiment_by_name(experiment_name) is None:
+    """Creates the experiment with its artifact root, which MLflow cannot change later.
+
+    Runs starting at once on a fresh tracking store (a backfill's first runs) may all find
+    the experiment missing; the ones that lose the race to create it carry on."""
+    if mlflow.get_experiment_by_name(experiment_name) is not None:
+        return
+    try:
         mlflow.create_experiment(experiment_name, artifact_location=artifact_location)
+    except MlflowException as error:
+        if error.error_code != "RESOURCE_ALREADY_EXISTS":
+            raise
 
 
 @dg.resource(
