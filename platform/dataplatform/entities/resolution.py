@@ -82,13 +82,34 @@ def index_pairs(
     """Candidate pairs of already prepared records (see `prepare_records`)."""
     if full_index_size(*[frame for frame in (left, right) if frame is not None]) == 0:
         return pd.MultiIndex.from_arrays([[], []], names=["left_id", "right_id"])
-    indexer = recordlinkage.Index()
-    for keys in spec.blocking:
-        indexer.add(Block(list(keys)))
-    for column in spec.sorted_neighbourhood:
-        indexer.add(SortedNeighbourhood(column, window=spec.sorted_neighbourhood_window))
-    pairs = indexer.index(left) if right is None else indexer.index(left, right)
-    return pairs.set_names(["left_id", "right_id"])
+    passes = [Block(list(keys)) for keys in spec.blocking] + [
+        SortedNeighbourhood(column, window=spec.sorted_neighbourhood_window)
+        for column in spec.sorted_neighbourhood
+    ]
+    left_ids = pd.Index(left.index.unique()).sort_values()
+    right_ids = left_ids if right is None else pd.Index(right.index.unique()).sort_values()
+    codes = np.unique(
+        np.concatenate(
+            [_pair_codes(each.index(left, right), left_ids, right_ids) for each in passes]
+        )
+    )
+    width = len(right_ids)
+    return pd.MultiIndex(
+        levels=[left_ids, right_ids],
+        codes=[codes // width, codes % width],
+        names=["left_id", "right_id"],
+        verify_integrity=False,
+    )
+
+
+def _pair_codes(pairs: pd.MultiIndex, left_ids: pd.Index, right_ids: pd.Index) -> np.ndarray:
+    """Each pair as one integer that sorts as the pair does.
+
+    The passes are merged as these codes: recordlinkage's `MultiIndex.union` of them took
+    160 of 200 s for 37M pairs (a day of 1M listens), this a few seconds."""
+    left = left_ids.get_indexer(pairs.levels[0])[pairs.codes[0]]
+    right = right_ids.get_indexer(pairs.levels[1])[pairs.codes[1]]
+    return left.astype(np.int64) * len(right_ids) + right
 
 
 def classify(
