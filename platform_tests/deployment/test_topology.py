@@ -58,9 +58,7 @@ RUN_TIMEOUT = 180
 SCHEDULE_DELAY_SECONDS = 100
 DROPPED_REVIEWS = "text,rating\nlovely,5\nawful,1\n"
 RECOMMENDER = ["models", "recommender"]
-# Its own model name: the product's retraining sensors, running under the daemon, also train
-# `track_recommender` and may hold the champion alias when this test's run finishes.
-RECOMMENDER_MODEL = "track_recommender_on_the_server"
+RECOMMENDER_MODEL = "track_recommender"
 FINISHED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
 
 pytestmark = pytest.mark.timeout(900)
@@ -364,13 +362,7 @@ def test_the_recommender_asset_trains_on_a_worker_and_is_promoted_on_the_mlflow_
         repository_location_name=PRODUCT_LOCATION,
         asset_selection=[RECOMMENDER],
         # Three backfilled days: train on the first two, hold out the third.
-        run_config={
-            "ops": {
-                "models__recommender": {
-                    "config": {"holdout_days": 1, "model_name": RECOMMENDER_MODEL}
-                }
-            }
-        },
+        run_config={"ops": {"models__recommender": {"config": {"holdout_days": 1}}}},
     )
 
     assert wait_for_status(deployment, run_id) == DagsterRunStatus.SUCCESS, event_messages(run_id)

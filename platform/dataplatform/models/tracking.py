@@ -94,9 +94,22 @@ def mlflow_tracking_with_check(context: dg.InitResourceContext) -> Iterator[MlFl
     check_reachable(tracking_uri)
     mlflow.set_tracking_uri(tracking_uri)
     ensure_experiment(config["experiment_name"], config["artifact_location"])
+    end_runs_left_active(context.log)
     try:
         yield from mlflow_tracking.resource_fn(context)
     finally:
+        mlflow.end_run()
+
+
+def end_runs_left_active(log: dg.DagsterLogManager | None) -> None:
+    """Ends MLflow runs an earlier step left active in this process.
+
+    A Celery worker runs the steps of many Dagster runs in one process. dagster-mlflow logs
+    into whatever run is active there, and then re-tags it with the current Dagster run, so
+    a leftover run would mix two Dagster runs' tracking."""
+    while (run := mlflow.active_run()) is not None:
+        if log is not None:
+            log.warning(f"Ending MLflow run {run.info.run_id}, left active by an earlier step")
         mlflow.end_run()
 
 
