@@ -10,6 +10,7 @@ import pytest
 from datahub.lite.lite_util import get_datahub_lite
 
 from dataplatform.lineage.ml_models import model_urn
+from dataplatform.models.recommender import CANDIDATE_TRACKS
 from dataplatform.models.recommender_assets import (
     LISTENS,
     RecommenderConfig,
@@ -68,13 +69,25 @@ def train(data: Path, local_mlflow: LocalMlflow, **config: object) -> dg.AssetMa
 
 
 def recommend_for(data: Path, local_mlflow: LocalMlflow, day: str) -> pd.DataFrame:
-    dg.materialize(
+    recommendations_written(data, local_mlflow, day)
+    return written_recommendations(data, day)
+
+
+def written_recommendations(data: Path, day: str) -> pd.DataFrame:
+    return pd.read_parquet(data / "models" / "recommendations" / f"{day}.parquet")
+
+
+def recommendations_written(
+    data: Path, local_mlflow: LocalMlflow, day: str
+) -> dg.AssetMaterialization:
+    result = dg.materialize(
         [LISTENS_SPEC, recommendations],
         selection=[recommendations],
         partition_key=day,
         resources=resources(data, local_mlflow),
     )
-    return pd.read_parquet(data / "models" / "recommendations" / f"{day}.parquet")
+    [materialization] = result.asset_materializations_for_node("models__recommendations")
+    return materialization
 
 
 def test_training_logs_registers_promotes_and_describes_the_model(
@@ -137,8 +150,14 @@ def test_daily_recommendations_are_ten_unheard_tracks_per_user_active_that_day(
 ) -> None:
     train(data, local_mlflow, factors=4)
 
-    table = recommend_for(data, local_mlflow, DAY)
+    materialization = recommendations_written(data, local_mlflow, DAY)
 
+    table = written_recommendations(data, DAY)
+    metadata = {key: value.value for key, value in materialization.metadata.items()}
+    known_tracks = listens["track_id"].dropna().nunique()
+    assert metadata["model_version"] == "1"
+    assert metadata["known_tracks"] == known_tracks
+    assert metadata["candidate_tracks"] == min(known_tracks, CANDIDATE_TRACKS)
     on_day = listens[listens["listened_at"].dt.strftime("%Y-%m-%d") == DAY]
     assert set(table["user_id"]) == set(on_day["user_id"].dropna())
     assert table.groupby("user_id").size().eq(10).all()

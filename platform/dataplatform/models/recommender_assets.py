@@ -19,6 +19,7 @@ from dataplatform.models.recommender import (
     RECOMMENDATION_DTYPES,
     TOP_K,
     Recommender,
+    candidate_tracks,
     evaluate,
     fit,
     recommend,
@@ -26,7 +27,6 @@ from dataplatform.models.recommender import (
 )
 from dataplatform.models.registry import (
     champion_version,
-    load_champion,
     no_champion_yet,
     promotion_metadata,
     register_and_promote,
@@ -170,11 +170,20 @@ def champion_score(champion_uri: str, train: pd.DataFrame, holdout: pd.DataFrame
 def recommendations(
     context: dg.AssetExecutionContext, config: RecommendationsConfig, listens: pd.DataFrame
 ) -> Iterator[dg.Output[pd.DataFrame]]:
-    if champion_version(config.model_name) is None:
+    version = champion_version(config.model_name)
+    if version is None:
         context.log.warning(no_champion_yet(config.model_name))
         return
-    table = load_champion(config.model_name).predict(listens.dropna().astype(np.int64))
+    # The version read above, even if a training moves the alias meanwhile.
+    champion = mlflow.pyfunc.load_model(f"models:/{config.model_name}/{version.version}")
+    table = champion.predict(listens.dropna().astype(np.int64))
+    model = champion.unwrap_python_model().model
     yield dg.Output(
         table.astype(RECOMMENDATION_DTYPES),
-        metadata={"users": int(table["user_id"].nunique())},
+        metadata={
+            "users": int(table["user_id"].nunique()),
+            "model_version": str(version.version),
+            "candidate_tracks": len(candidate_tracks(model)),
+            "known_tracks": len(model.track_ids),
+        },
     )
