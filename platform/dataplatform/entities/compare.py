@@ -18,6 +18,8 @@ from dataplatform.entities.spec import Comparison, EntitySpec
 
 SWAPPED_MONTHS = ((6, 7), (7, 6), (9, 10), (10, 9))
 PARTIAL_DATE_AGREEMENT = 0.5
+# Pairs compared at once: a comparison makes several temporary arrays of this length.
+CHUNK_PAIRS = 4_000_000
 
 
 def compare_pairs(
@@ -32,25 +34,42 @@ def compare_pairs(
     deduplicating). Both frames are indexed by record id.
     """
     right = left if right is None else right
-    # Values are converted once per record that occurs in a pair, then spread over the pairs.
-    left_side, left_records = pd.factorize(left.index.get_indexer(pairs.get_level_values(0)))
-    right_side, right_records = pd.factorize(right.index.get_indexer(pairs.get_level_values(1)))
-    features = {}
-    for comparison in spec.comparisons:
+    pairs = pairs.remove_unused_levels()
+    # Values are converted once per record in a pair (a level entry), then spread over the
+    # pairs by the level codes.
+    left_records = _record_positions(left, pairs.levels[0])
+    right_records = _record_positions(right, pairs.levels[1])
+    # Filled in place: building the frame from separate columns would copy them all, which
+    # at tens of millions of pairs is gigabytes at the peak.
+    block = np.empty((len(spec.comparisons), len(pairs)))
+    for row, comparison in enumerate(spec.comparisons):
         as_values = RECORD_VALUES[comparison.method]
         left_values = as_values(left[comparison.column].iloc[left_records])
         right_values = as_values(right[comparison.column].iloc[right_records])
-        features[comparison.label] = compare_column(
-            comparison, Side(left_values, left_side), Side(right_values, right_side)
-        )
-    return pd.DataFrame(features, index=pairs)
+        for start in range(0, len(pairs), CHUNK_PAIRS):
+            chunk = slice(start, start + CHUNK_PAIRS)
+            block[row, chunk] = compare_column(
+                comparison,
+                Side(left_values, pairs.codes[0][chunk]),
+                Side(right_values, pairs.codes[1][chunk]),
+            )
+    labels = [comparison.label for comparison in spec.comparisons]
+    return pd.DataFrame(block.T, index=pairs, columns=labels, copy=False)
+
+
+def _record_positions(records: pd.DataFrame, ids: pd.Index) -> np.ndarray:
+    positions = records.index.get_indexer(ids)
+    if (positions < 0).any():
+        unknown = ids[positions < 0][:5].tolist()
+        raise KeyError(f"candidate pairs name records that are not among the records: {unknown}")
+    return positions
 
 
 @dataclass(frozen=True)
 class Side:
     """One side of the pairs: values per record, and for each pair the position of its record."""
 
-    values: np.ndarray
+    values: np.ndarray | pd.Categorical
     records: np.ndarray
 
     def per_pair(self) -> np.ndarray:
@@ -169,20 +188,21 @@ SIMILARITIES = {
 }
 
 
-def _as_text(values: pd.Series) -> np.ndarray:
-    """Python strings (rapidfuzz reads them without conversion) and None for missing."""
+def _as_text(values: pd.Series) -> pd.Categorical:
+    """Python strings (rapidfuzz reads them without conversion), missing ones as NaN; coded
+    once here rather than for each chunk of pairs."""
     text = values.astype(object).to_numpy(copy=True)
     missing = pd.isna(text)
     text[missing] = None
     if pd.api.types.infer_dtype(text, skipna=True) not in ("string", "empty"):
         text[~missing] = [str(value) for value in text[~missing]]
-    return text
+    return pd.Categorical(text)
 
 
 def _text_codes(side: Side) -> tuple[np.ndarray, np.ndarray]:
     """For each pair the code of its text, and the distinct texts ("" for missing)."""
-    codes, texts = pd.factorize(side.values)
-    texts = np.append(np.asarray(texts, dtype=object), "")
+    texts = np.append(np.asarray(side.values.categories, dtype=object), "")
+    codes = side.values.codes.astype(np.int64)
     codes[codes < 0] = len(texts) - 1
     return codes[side.records], texts
 
