@@ -353,3 +353,12 @@ def test_only_rows_without_cached_keys_are_prepared(febrl3_split) -> None:
     assert grown["prepared__keys"].all()
     assert with_prepared_keys(spec, grown) is grown
     assert without_prepared_keys(grown).equals(pd.concat([previous, held_back], ignore_index=True))
+
+
+def test_ecm_refuses_a_similarity_without_a_threshold_and_names_it(febrl1) -> None:
+    records, _ = febrl1
+    unthresholded = Comparison("surname", "jarowinkler", "surname_similarity")
+    spec = dataclasses.replace(FEBRL, comparisons=(*FEBRL.comparisons, unthresholded))
+
+    with pytest.raises(ValueError, match=r"ECM needs binary features.*surname_similarity"):
+        resolve(spec, records)

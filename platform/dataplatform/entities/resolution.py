@@ -483,7 +483,7 @@ def _matches(
 
 
 def _ecm_scores(features: pd.DataFrame, fitted_on: pd.DataFrame) -> pd.Series:
-    not_binary = [label for label in fitted_on if not fitted_on[label].isin((0.0, 1.0)).all()]
+    not_binary = [label for label in fitted_on if not _is_binary(fitted_on[label].to_numpy())]
     if not_binary:
         raise ValueError(f"ECM needs binary features: give a threshold to {not_binary}")
     model = recordlinkage.ECMClassifier()
@@ -496,6 +496,10 @@ def _ecm_scores(features: pd.DataFrame, fitted_on: pd.DataFrame) -> pd.Series:
     patterns = features.iloc[first].astype(np.int8)
     pattern_scores = model.prob(patterns).to_numpy()
     return pd.Series(pattern_scores[pattern_of_pair], index=features.index, name="score")
+
+
+def _is_binary(values: np.ndarray) -> bool:
+    return bool(((values == 0) | (values == 1)).all())  # Series.isin hashes: 10x slower
 
 
 def _at_most(features: pd.DataFrame, count: int) -> pd.DataFrame:
