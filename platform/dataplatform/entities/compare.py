@@ -196,7 +196,8 @@ def _as_text(values: pd.Series) -> pd.Categorical:
     text[missing] = None
     if pd.api.types.infer_dtype(text, skipna=True) not in ("string", "empty"):
         text[~missing] = [str(value) for value in text[~missing]]
-    return pd.Categorical(text)
+    codes, texts = pd.factorize(text)  # unsorted: sorting the texts would only cost time
+    return pd.Categorical.from_codes(codes, categories=texts)
 
 
 def _text_codes(side: Side) -> tuple[np.ndarray, np.ndarray]:
