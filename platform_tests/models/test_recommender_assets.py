@@ -69,15 +69,15 @@ def train(data: Path, local_mlflow: LocalMlflow, **config: object) -> dg.AssetMa
 
 
 def recommend_for(data: Path, local_mlflow: LocalMlflow, day: str) -> pd.DataFrame:
-    recommendations_written(data, local_mlflow, day)
-    return written_recommendations(data, day)
+    materialize_recommendations(data, local_mlflow, day)
+    return read_recommendations(data, day)
 
 
-def written_recommendations(data: Path, day: str) -> pd.DataFrame:
+def read_recommendations(data: Path, day: str) -> pd.DataFrame:
     return pd.read_parquet(data / "models" / "recommendations" / f"{day}.parquet")
 
 
-def recommendations_written(
+def materialize_recommendations(
     data: Path, local_mlflow: LocalMlflow, day: str
 ) -> dg.AssetMaterialization:
     result = dg.materialize(
@@ -150,9 +150,9 @@ def test_daily_recommendations_are_ten_unheard_tracks_per_user_active_that_day(
 ) -> None:
     train(data, local_mlflow, factors=4)
 
-    materialization = recommendations_written(data, local_mlflow, DAY)
+    materialization = materialize_recommendations(data, local_mlflow, DAY)
 
-    table = written_recommendations(data, DAY)
+    table = read_recommendations(data, DAY)
     metadata = {key: value.value for key, value in materialization.metadata.items()}
     known_tracks = listens["track_id"].dropna().nunique()
     assert metadata["model_version"] == "1"
