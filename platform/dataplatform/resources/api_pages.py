@@ -137,10 +137,10 @@ def _retry_note(where: str, state: RetryCallState) -> str:
 
 @contextmanager
 def cyclic_gc_paused() -> Iterator[None]:
-    """Parsing a page into Python objects makes ~100k short-lived dicts at once; without
-    this, the cyclic collector rescans them over and over and parsing takes about three times
-    as long. Nothing here builds reference cycles, so reference counting still frees
-    everything."""
+    """A page that takes the exact path (`_parse_page_objects`) makes ~100k short-lived
+    dicts at once; without this, the cyclic collector rescans them over and over and that
+    parse takes about three times as long. Nothing here builds reference cycles, so
+    reference counting still frees everything."""
     enabled = gc.isenabled()
     gc.disable()
     try:
