@@ -1,0 +1,121 @@
+"""Decides a file's columns: snake_case names, and types inferred from a text sample or given by
+a contract."""
+
+import re
+from collections.abc import Iterable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from dataplatform.landing.formats import limits
+from dataplatform.landing.formats.casting import CAST_ERRORS, Target
+from dataplatform.landing.formats.errors import LandingFileError
+
+INFERRED_TYPES = [
+    pa.int64(),
+    pa.float64(),
+    pa.bool_(),
+    pa.date32(),
+    pa.timestamp("us", tz="UTC"),
+    pa.timestamp("us"),
+]
+TYPE_FAMILIES = {
+    "number": lambda t: pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t),
+    "text": lambda t: pa.types.is_string(t) or pa.types.is_large_string(t),
+    "bytes": lambda t: pa.types.is_binary(t) or pa.types.is_large_binary(t),
+    "time": lambda t: pa.types.is_timestamp(t) or pa.types.is_date(t),
+}
+
+
+def sampled_target(
+    names: list[str],
+    sample: list[pa.Array],
+    contract: pa.Schema | None,
+    format: str,
+    source_name: str,
+    rejects: list[dict],
+) -> Target:
+    """Types inferred from a text sample, overridden by the contract where it has the column."""
+    types = [_infer_type(values) for values in sample]
+    if contract is not None:
+        types = contract_types(
+            pa.schema(list(zip(names, types, strict=True))), contract, format, typed=False
+        )
+    return Target(names, types, source_name, rejects)
+
+
+def _infer_type(values: pa.Array) -> pa.DataType:
+    """The first of INFERRED_TYPES that every value of a text sample fits, else string."""
+    present = values.drop_null()
+    if len(present) == 0:
+        return pa.string()
+    for candidate in INFERRED_TYPES:
+        try:
+            # A failing cast is slow on a long array; most candidates fail on the first values.
+            present[: limits.PROBE_ROWS].cast(candidate)
+            present.cast(candidate)
+        except CAST_ERRORS:
+            continue
+        # Codes such as "007" or "01234" look numeric but lose their leading zeros as numbers.
+        numeric = pa.types.is_integer(candidate) or pa.types.is_floating(candidate)
+        if numeric and pc.any(pc.match_substring_regex(present, r"^[+-]?0\d")).as_py():
+            return pa.string()
+        return candidate
+    return pa.string()
+
+
+def contract_types(
+    found: pa.Schema, contract: pa.Schema, format: str, *, typed: bool
+) -> list[pa.DataType]:
+    """The column types to convert to; a missing contract column, or (for a typed file) a column
+    of another kind of type than the contract's, fails the file."""
+    problems = [f"missing column {name}" for name in contract.names if name not in found.names]
+    if typed:
+        problems += [
+            f"{name} is {found.field(name).type}, not {contract.field(name).type}"
+            for name in contract.names
+            if name in found.names
+            and _family(found.field(name).type) not in ("any", _family(contract.field(name).type))
+        ]
+    if problems:
+        raise LandingFileError(
+            f"file contradicts its contract: {'; '.join(problems)}",
+            format=format,
+            expected=_describe(contract),
+            found=_describe(found),
+        )
+    return [
+        contract.field(column.name).type if column.name in contract.names else column.type
+        for column in found
+    ]
+
+
+def _family(type_: pa.DataType) -> str:
+    if pa.types.is_dictionary(type_):
+        return _family(type_.value_type)
+    if pa.types.is_null(type_):
+        return "any"
+    return next((name for name, member in TYPE_FAMILIES.items() if member(type_)), str(type_))
+
+
+def _describe(schema: pa.Schema) -> str:
+    return ", ".join(f"{column.name}: {column.type}" for column in schema)
+
+
+def column_names(raw: Iterable[str | None]) -> list[str]:
+    """snake_case names, `column_<n>` for empty ones, `name_2`, `name_3`... for repeats."""
+    names: list[str] = []
+    for position, name in enumerate(raw, start=1):
+        base = _snake_case(name or "") or f"column_{position}"
+        unique, repeat = base, 1
+        while unique in names:
+            repeat += 1
+            unique = f"{base}_{repeat}"
+        names.append(unique)
+    return names
+
+
+def _snake_case(name: str) -> str:
+    name = re.sub(r"([a-z\d])([A-Z])", r"\1_\2", name.strip())
+    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    return re.sub(r"[\W_]+", "_", name).strip("_").lower()
