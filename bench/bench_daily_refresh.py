@@ -20,6 +20,8 @@ from datetime import date, timedelta
 import dagster as dg
 
 from bench.common import demo_api_process, markdown_table, measure_in_child
+from dataplatform.defs.resources import platform_resources
+from dataplatform.settings import PlatformSettings
 
 FIRST_DAY = date(2026, 3, 1)
 VOLUMES = (10_000, 100_000, 1_000_000)
@@ -47,7 +49,7 @@ def child(url: str, first_day: str, days: int, scored: bool = False) -> None:
             for offset in range(days):
                 day = (start + timedelta(days=offset)).isoformat()
                 runs.append(timed_run(definitions, instance, "daily_refresh", day))
-            job_names = {job.name for job in definitions.defs.resolve_all_job_defs()}
+            job_names = {job.name for job in definitions.defs().resolve_all_job_defs()}
             training = (
                 timed_run(definitions, instance, TRAINING_JOB, None)
                 if TRAINING_JOB in job_names
@@ -60,12 +62,12 @@ def child(url: str, first_day: str, days: int, scored: bool = False) -> None:
 def timed_run(
     definitions, instance: dg.DagsterInstance, job_name: str, partition: str | None
 ) -> dict:
-    job = definitions.defs.resolve_job_def(job_name)
+    job = definitions.defs().resolve_job_def(job_name)
     started = time.perf_counter()
     result = job.execute_in_process(
         partition_key=partition,
         instance=instance,
-        resources=definitions.resources(),
+        resources=platform_resources(PlatformSettings.from_environment()),
         raise_on_error=False,
     )
     seconds = time.perf_counter() - started

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from bench.common import markdown_table
-from dataplatform.resources.datahub import DataHubSink
+from dataplatform.catalog.sink import DataHubSink
 from dataplatform.resources.parquet_io_manager import ParquetIOManager
 
 ROWS = 1_000_000

@@ -8,8 +8,8 @@ from pathlib import Path
 import dagster as dg
 
 from bench.common import markdown_table
+from dataplatform.defs.landing.sensors import build_landing_sensor
 from dataplatform.landing.datasets import REVIEWS, partition_key
-from dataplatform.landing.sensors import build_landing_sensor
 from dataplatform.landing.zone import LandingZone, content_sha256
 
 ARCHIVED = 10_000

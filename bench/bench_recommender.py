@@ -18,10 +18,10 @@ import mlflow
 import pandas as pd
 
 from bench.common import markdown_table, measure_in_child
+from dataplatform.defs.models.recommender_assets import PACKAGES, RecommenderModel
 from dataplatform.demo_api import DemoApiConfig
 from dataplatform.demo_api.generator import clean_listens
 from dataplatform.models.recommender import evaluate, fit, recommend, split_by_time
-from dataplatform.models.recommender_assets import PACKAGES, RecommenderModel
 from dataplatform.models.tracking import pip_requirements
 
 DEFAULT_LISTENS = 1_000_000

@@ -27,3 +27,11 @@ def check_results(
         for e in evaluations
         if under in (None, e.asset_key.path[0]) and severity in (None, e.severity)
     }
+
+
+def op_output_metadata(result: dg.ExecuteInProcessResult, node: str) -> dict[str, object]:
+    """The metadata an op attached to its output, as plain values."""
+    [event] = [
+        e for e in result.events_for_node(node) if e.event_type == dg.DagsterEventType.STEP_OUTPUT
+    ]
+    return {name: value.value for name, value in event.step_output_data.metadata.items()}

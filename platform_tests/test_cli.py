@@ -13,9 +13,9 @@ from datahub.lite.lite_util import get_datahub_lite
 from rich.console import Console
 
 from dataplatform import cli, definitions
+from dataplatform.catalog.spool import Spool
 from dataplatform.cli import main
 from dataplatform.demo_api import DemoApiServer
-from dataplatform.lineage.spool import Spool
 from platform_tests.demo_data import DAY, SMALL
 from platform_tests.lineage_samples import sample_mcps
 
@@ -66,7 +66,7 @@ def test_run_materialises_the_day_summarises_it_and_status_reports_it(
     code, status = status_json(capsys)
     assert code == cli.EXIT_OK
     by_asset = {asset["asset"]: asset for asset in status["assets"]}
-    daily = definitions.defs.resolve_job_def("daily_refresh").asset_layer.executable_asset_keys
+    daily = definitions.defs().resolve_job_def("daily_refresh").asset_layer.executable_asset_keys
     scoring = {"models/sentiment_predictions", "models/recommendations"}  # no champion yet
     for key in daily:
         materialization = by_asset[key.to_user_string()]["last_materialization"]
@@ -213,7 +213,7 @@ def test_list_shows_every_group_job_schedule_and_sensor(
     assert main(["list", "--json"]) == 0
 
     listed = json.loads(capsys.readouterr().out)
-    defs = definitions.defs
+    defs = definitions.defs()
     groups = {spec.group_name for spec in defs.resolve_all_asset_specs()}
     assert {asset["group"] for asset in listed["assets"]} == groups
     assert {asset["asset"] for asset in listed["assets"]} == {

@@ -10,7 +10,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from dataplatform import definitions
+from dataplatform.defs.resources import platform_resources
 from dataplatform.demo_api import DemoApiServer
+from dataplatform.settings import PlatformSettings
 from platform_tests.demo_data import DAY
 from platform_tests.events import check_results, materialization_metadata
 
@@ -41,7 +43,7 @@ def test_workspace_yaml_loads_the_code_location(tmp_path: Path) -> None:
 
 
 def test_asset_graph_snapshot() -> None:
-    graph = definitions.defs.resolve_asset_graph()
+    graph = definitions.defs().resolve_asset_graph()
     groups = {key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()}
 
     assert groups == {
@@ -72,7 +74,7 @@ def test_asset_graph_snapshot() -> None:
             )
         },
     }
-    assert {job.name for job in definitions.defs.resolve_all_job_defs()} >= {
+    assert {job.name for job in definitions.defs().resolve_all_job_defs()} >= {
         "daily_refresh",
         "raw_job",
         "cleaned_job",
@@ -87,7 +89,7 @@ def test_asset_graph_snapshot() -> None:
         "train_models_job",
         "mlflow_to_datahub",
     }
-    assert {sensor.name for sensor in definitions.defs.sensors} == {
+    assert {sensor.name for sensor in definitions.defs().sensors} == {
         "catalog_successful_runs",
         "catalog_failed_runs",
         "landing_reviews_sensor",
@@ -99,7 +101,8 @@ def test_asset_graph_snapshot() -> None:
         "retrain_on_degradation",
     }
     assert (
-        definitions.defs.resolve_schedule_def("daily_refresh_schedule").job_name == "daily_refresh"
+        definitions.defs().resolve_schedule_def("daily_refresh_schedule").job_name
+        == "daily_refresh"
     )
 
 
@@ -109,13 +112,13 @@ def local_resources(
 ) -> dict:
     monkeypatch.setenv("DATAPLATFORM_API_URL", demo_api.url)
     monkeypatch.setenv("DATAPLATFORM_DATA_DIR", str(tmp_path))
-    return definitions.resources()
+    return platform_resources(PlatformSettings.from_environment())
 
 
 def run_daily_refresh(
     instance: dg.DagsterInstance, day: str, resources: dict
 ) -> dg.ExecuteInProcessResult:
-    job = definitions.defs.resolve_job_def("daily_refresh")
+    job = definitions.defs().resolve_job_def("daily_refresh")
     return job.execute_in_process(partition_key=day, instance=instance, resources=resources)
 
 

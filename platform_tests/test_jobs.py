@@ -4,19 +4,19 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from dataplatform.definitions import defs
-from dataplatform.jobs import build_daily_refresh_schedule
+from dataplatform.definitions import defs as load_defs
+from dataplatform.defs.schedules import build_daily_refresh_schedule
 
 
 def requested(schedule: dg.ScheduleDefinition, at: datetime) -> dg.RunRequest:
     context = dg.build_schedule_context(
-        scheduled_execution_time=at, repository_def=defs.get_repository_def()
+        scheduled_execution_time=at, repository_def=load_defs().get_repository_def()
     )
     return schedule.evaluate_tick(context).run_requests[0]
 
 
 def test_default_schedule_runs_at_two_utc_for_the_previous_day() -> None:
-    schedule = defs.resolve_schedule_def("daily_refresh_schedule")
+    schedule = load_defs().resolve_schedule_def("daily_refresh_schedule")
 
     request = requested(schedule, datetime(2026, 3, 5, 2, 0, tzinfo=UTC))
 

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
@@ -27,11 +27,13 @@ from rich.progress import (
 from rich.table import Table
 
 from dataplatform import definitions
+from dataplatform.catalog.metadata import run_mcps
 from dataplatform.catalog.runs import finished_run
+from dataplatform.catalog.sink import CatalogDeliveryError, DataHubSink
+from dataplatform.defs.resources import datahub_sink, platform_resources
 from dataplatform.demo_api import DemoApiConfig, DemoApiServer
-from dataplatform.lineage.metadata import run_mcps
-from dataplatform.partitions import PARTITIONS_START_DATE
-from dataplatform.resources.datahub import CatalogDeliveryError, DataHubSink
+from dataplatform.partitions import CALENDAR
+from dataplatform.settings import PlatformSettings
 
 EXIT_OK = 0
 EXIT_RUN_FAILED = 1
@@ -188,14 +190,14 @@ def check_target(job_name: str, selection: str | None) -> None:
     """Refuses an unknown job or an empty selection before anything starts."""
     if selection:
         selected_assets(selection)
-    elif job_name not in {job.name for job in definitions.defs.resolve_all_job_defs()}:
+    elif job_name not in {job.name for job in definitions.defs().resolve_all_job_defs()}:
         raise UsageError(f"no job named {job_name!r}; `dataplatform list` shows the jobs")
 
 
 def selected_assets(selection: str) -> set[dg.AssetKey]:
     try:
         keys = dg.AssetSelection.from_string(selection).resolve(
-            definitions.defs.resolve_asset_graph()
+            definitions.defs().resolve_asset_graph()
         )
     except Exception as error:  # Dagster raises several types for a malformed selection
         raise UsageError(f"invalid selection {selection!r}: {error}") from error
@@ -206,16 +208,16 @@ def selected_assets(selection: str) -> set[dg.AssetKey]:
 
 def runnable_job(job_name: str, selection: str | None) -> dg.JobDefinition:
     """The job bound to resources built now: the environment may have changed since import."""
-    jobs = list(definitions.defs.jobs or [])
+    jobs = list(definitions.defs().jobs or [])
     if selection:
         # A multi-asset (a table and its rejects) runs whole, so its neighbours join in.
         assets = dg.AssetSelection.from_string(selection).required_multi_asset_neighbors()
         jobs.append(dg.define_asset_job(SELECTION_JOB, selection=assets))
     fresh = dg.Definitions(
-        assets=definitions.defs.assets,
-        asset_checks=definitions.defs.asset_checks,
+        assets=definitions.defs().assets,
+        asset_checks=definitions.defs().asset_checks,
         jobs=jobs,
-        resources=definitions.resources(),
+        resources=platform_resources(PlatformSettings.from_environment()),
     )
     try:
         return fresh.resolve_job_def(job_name or SELECTION_JOB)
@@ -270,7 +272,9 @@ def run_partitions(
     for partition in partitions:
         console.print(f"Materialising [bold]{label} {partition or ''}[/]...")
         outcome = run_with_progress(job, partition, instance, verbose)
-        record_run_in_catalog(definitions.datahub_sink(), instance, outcome.run_id)
+        record_run_in_catalog(
+            datahub_sink(PlatformSettings.from_environment()), instance, outcome.run_id
+        )
         print_summary(label, outcome)
         outcomes.append(outcome)
         if not outcome.success:
@@ -460,7 +464,7 @@ def _relative(path: str) -> str:
 
 
 def status_command(args: argparse.Namespace) -> int:
-    graph = definitions.defs.resolve_asset_graph()
+    graph = definitions.defs().resolve_asset_graph()
     keys = selected_assets(args.select) if args.select else graph.get_all_asset_keys()
     with local_instance() as instance:
         report = [asset_status(graph, instance, key) for key in sort_by_group(graph, keys)]
@@ -567,7 +571,7 @@ def status_checks_cell(checks: list[dict]) -> str:
 
 
 def list_command(args: argparse.Namespace) -> int:
-    inventory = code_location_inventory(definitions.defs)
+    inventory = code_location_inventory(definitions.defs())
     if args.json:
         sys.stdout.write(json.dumps(inventory, indent=2) + "\n")
         return EXIT_OK
@@ -629,7 +633,7 @@ def _cell(value: object) -> str:
 
 
 def replay_lineage() -> int:
-    datahub = definitions.datahub_sink()
+    datahub = datahub_sink(PlatformSettings.from_environment())
     try:
         sent = datahub.replay()
     except CatalogDeliveryError as error:
@@ -640,9 +644,7 @@ def replay_lineage() -> int:
 
 
 def demo_api_config(listens_per_day: int) -> DemoApiConfig:
-    return DemoApiConfig.scaled(
-        listens_per_day, start_date=date.fromisoformat(PARTITIONS_START_DATE)
-    )
+    return DemoApiConfig.scaled(listens_per_day, start_date=CALENDAR.start_date)
 
 
 def local_instance() -> dg.DagsterInstance:

@@ -3,23 +3,22 @@
 import dagster as dg
 from dagster_celery import celery_executor
 
-EXECUTOR_KINDS = ("multiprocess", "in_process", "celery")
+from dataplatform.settings import ExecutorKind, PlatformSettings
 
 
-def executor_from(kind: str, broker_url: str = "", backend_url: str = "") -> dg.ExecutorDefinition:
-    """The executor named by `kind`; `celery` sends every step to workers on `broker_url`.
+def executor_from(settings: PlatformSettings) -> dg.ExecutorDefinition:
+    """The executor the settings name; `celery` sends every step to workers on the broker.
 
     `multiprocess` is Dagster's default (one process per step, or in-process when a run's
     config asks for it), so choosing it changes nothing for the embedded default.
     """
-    if kind == "multiprocess":
-        return dg.multi_or_in_process_executor
-    if kind == "in_process":
-        return dg.in_process_executor
-    if kind == "celery":
-        if not broker_url:
-            raise ValueError("the celery executor needs a broker URL (redis:// or amqp://)")
-        return celery_executor.configured(
-            {"broker": broker_url, "backend": backend_url or "rpc://"}, name="celery"
-        )
-    raise ValueError(f"unknown executor {kind!r}: choose one of {', '.join(EXECUTOR_KINDS)}")
+    match settings.executor:
+        case ExecutorKind.MULTIPROCESS:
+            return dg.multi_or_in_process_executor
+        case ExecutorKind.IN_PROCESS:
+            return dg.in_process_executor
+        case ExecutorKind.CELERY:
+            return celery_executor.configured(
+                {"broker": settings.celery_broker, "backend": settings.celery_backend or "rpc://"},
+                name="celery",
+            )

@@ -1,13 +1,16 @@
-"""The daily partitioning shared by every daily asset, schedule and job."""
+"""The daily partitioning shared by every daily asset, schedule and job.
 
-import os
+The calendar is read when this module is imported, unlike every other setting: partitions are
+part of an asset's definition (the graph Dagster snapshots), and Dagster resolves `EnvVar` only
+in resource and run config, so the calendar must be known before the assets exist.
+"""
 
 import dagster as dg
 
-# The first day of data; read at import because partitions are part of the asset graph.
-PARTITIONS_START_DATE = os.getenv("DATAPLATFORM_START_DATE", "2026-01-01")
-PARTITIONS_TIMEZONE = os.getenv("DATAPLATFORM_TIMEZONE", "UTC")
+from dataplatform.settings import Calendar
+
+CALENDAR = Calendar.from_environment()
 
 daily_partitions = dg.DailyPartitionsDefinition(
-    start_date=PARTITIONS_START_DATE, timezone=PARTITIONS_TIMEZONE
+    start_date=CALENDAR.start_date.isoformat(), timezone=CALENDAR.timezone
 )

@@ -3,9 +3,10 @@
 import json
 from pathlib import Path
 
-from dataplatform.catalog.jobs import replay_lineage
-from dataplatform.lineage.spool import Spool
-from dataplatform.resources.datahub import DataHubSink
+from dataplatform.catalog.sink import DataHubSink
+from dataplatform.catalog.spool import Spool
+from dataplatform.defs.catalog.replay import replay_lineage
+from platform_tests.events import op_output_metadata
 from platform_tests.lineage_samples import sample_mcps
 
 
@@ -20,7 +21,9 @@ def test_replay_job_delivers_the_spool_in_order(tmp_path: Path) -> None:
 
     result = replay_lineage.execute_in_process(resources={"datahub": datahub})
 
-    assert result.success and result.output_for_node("replay_catalog_spool") == 2
+    assert (
+        result.success and op_output_metadata(result, "replay_catalog_spool")["batches_sent"] == 2
+    )
     delivered = [mcp["entityUrn"] for mcp in json.loads((tmp_path / "mcps.json").read_text())]
     assert delivered == [m.entityUrn for m in first] + [m.entityUrn for m in second]
     assert spool.pending() == []

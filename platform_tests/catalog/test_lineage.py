@@ -8,7 +8,9 @@ import pytest
 from datahub.lite.lite_util import get_datahub_lite
 
 from dataplatform import definitions
+from dataplatform.defs.resources import datahub_sink, platform_resources
 from dataplatform.demo_api import DemoApiServer
+from dataplatform.settings import PlatformSettings
 from platform_tests.demo_data import DAY
 from platform_tests.events import materialization_metadata
 
@@ -17,7 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def daily_refresh_job() -> dg.JobDefinition:
     """Top-level, so the multiprocess executor can rebuild the job in each step process."""
-    return definitions.defs.resolve_job_def("daily_refresh")
+    return definitions.defs().resolve_job_def("daily_refresh")
 
 
 @pytest.fixture
@@ -44,7 +46,7 @@ def dagster_lineage(
 ) -> dict[str, set[str]]:
     """Upstream assets of every asset the run wrote, by dataset name (an incremental asset's
     own previous partition is not lineage)."""
-    graph = definitions.defs.resolve_asset_graph()
+    graph = definitions.defs().resolve_asset_graph()
     written = {
         event.step_materialization_data.materialization.asset_key
         for event in result.get_asset_materialization_events()
@@ -58,9 +60,9 @@ def dagster_lineage(
 
 
 def catalog_lineage(entities: dict[str, dict]) -> dict[str, set[str]]:
-    naming = definitions.datahub_sink().naming
+    naming = datahub_sink(PlatformSettings.from_environment()).naming
     datasets = {urn: e for urn, e in entities.items() if urn.startswith("urn:li:dataset:")}
-    every_asset = definitions.defs.resolve_asset_graph().get_all_asset_keys()
+    every_asset = definitions.defs().resolve_asset_graph().get_all_asset_keys()
     name_of = {naming.dataset_urn(key): ".".join(key.path) for key in every_asset}
     return {
         name_of[urn]: {
@@ -76,14 +78,16 @@ def test_daily_run_puts_the_asset_graph_with_schemas_and_profiles_in_datahub_lit
 ) -> None:
     with dg.instance_for_test() as instance:
         result = daily_refresh_job().execute_in_process(
-            partition_key=DAY, instance=instance, resources=definitions.resources()
+            partition_key=DAY,
+            instance=instance,
+            resources=platform_resources(PlatformSettings.from_environment()),
         )
     assert result.success
 
     entities = lite_entities(platform_env)
     assert catalog_lineage(entities) == dagster_lineage(result)
 
-    naming = definitions.datahub_sink().naming
+    naming = datahub_sink(PlatformSettings.from_environment()).naming
     listens = entities[naming.dataset_urn(dg.AssetKey(["cleaned", "listens"]))]
     parquet = pq.read_table(platform_env / "cleaned" / "listens" / f"{DAY}.parquet")
     fields = {f["fieldPath"]: f["nullable"] for f in listens["schemaMetadata"]["fields"]}
@@ -101,7 +105,7 @@ def test_daily_run_puts_the_asset_graph_with_schemas_and_profiles_in_datahub_lit
 
 
 def raw_and_cleaned_keys() -> set[dg.AssetKey]:
-    daily = definitions.defs.resolve_job_def("daily_refresh").asset_layer.selected_asset_keys
+    daily = definitions.defs().resolve_job_def("daily_refresh").asset_layer.selected_asset_keys
     return {key for key in daily if key.path[0] in ("raw", "cleaned")}
 
 

@@ -8,15 +8,16 @@ import pytest
 from datahub.lite.lite_util import get_datahub_lite
 from mlflow import MlflowClient
 
+from dataplatform.catalog.ml_models import model_group_urn, model_urn
 from dataplatform.catalog.mlflow_ingestion import (
     CatalogIngestionError,
     MlflowTrackingServer,
-    build_catalog_schedule,
     mlflow_snapshot_path,
-    mlflow_to_datahub,
 )
-from dataplatform.lineage.ml_models import model_group_urn, model_urn
-from dataplatform.resources.datahub import DataHubSink
+from dataplatform.catalog.sink import DataHubSink
+from dataplatform.defs.catalog.mlflow_ingestion import mlflow_to_datahub
+from dataplatform.defs.schedules import build_catalog_schedule
+from platform_tests.events import op_output_metadata
 from platform_tests.gms_stand_in import GmsStandIn
 
 MODEL = "ingested_model"
@@ -67,7 +68,7 @@ def test_the_job_puts_the_registered_model_and_its_version_into_lite(
     result = run_job(tracking_uri, sink)
 
     assert result.success
-    assert result.output_for_node("ingest_mlflow_into_datahub")["records_written"] > 0
+    assert op_output_metadata(result, "ingest_mlflow_into_datahub")["records_written"] > 0
     group = read_lite(lite_path, model_group_urn(MODEL, "PROD"))
     assert group["mlModelGroupProperties"]["description"] == "A model to find in the catalog."
     version = read_lite(lite_path, model_urn(MODEL, "1", "PROD"))

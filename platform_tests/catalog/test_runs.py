@@ -6,8 +6,8 @@ import dagster as dg
 import pandas as pd
 from datahub.lite.lite_util import get_datahub_lite
 
-from dataplatform.catalog.runs import catalog_failed_runs, catalog_successful_runs
-from dataplatform.resources.datahub import DataHubSink
+from dataplatform.catalog.sink import DataHubSink
+from dataplatform.defs.catalog.run_sensors import catalog_failed_runs, catalog_successful_runs
 from dataplatform.resources.parquet_io_manager import ParquetIOManager
 
 

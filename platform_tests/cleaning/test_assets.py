@@ -5,8 +5,8 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from dataplatform.cleaning.assets import build_cleaned_asset
 from dataplatform.cleaning.tables import TRACKS
+from dataplatform.defs.cleaning.assets import build_cleaned_asset
 from dataplatform.resources.parquet_io_manager import ParquetIOManager
 from platform_tests.events import check_results
 

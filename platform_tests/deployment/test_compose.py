@@ -12,11 +12,10 @@ from typing import Any
 import pytest
 import yaml
 
-from dataplatform.executors import EXECUTOR_KINDS
+from dataplatform.settings import Calendar, ExecutorKind, PlatformSettings
 
 REPO = Path(__file__).resolve().parents[2]
 DAGSTER_COMMANDS = {"dagster", "dagster-webserver", "dagster-daemon", "dagster-celery"}
-READS_ENVIRONMENT = ("definitions.py", "partitions.py")
 SECRET_WORDS = ("PASSWORD", "TOKEN", "SECRET")
 
 
@@ -96,16 +95,19 @@ def test_the_webserver_and_daemon_load_the_code_server_compose_runs(
 
 
 def test_the_environment_names_are_the_ones_the_package_reads(compose: dict[str, Any]) -> None:
-    # The two modules that read the environment (README, Configuration).
-    sources = [REPO / "platform" / "dataplatform" / name for name in READS_ENVIRONMENT]
-    read = {n for p in sources for n in re.findall(r'os\.getenv\(\s*"(\w+)"', p.read_text())}
+    # Every setting is declared once, in dataplatform/settings.py (README, Configuration).
+    read = {
+        field.alias
+        for settings in (PlatformSettings, Calendar)
+        for field in settings.model_fields.values()
+    }
     environment = compose["services"]["user_code"]["environment"]
 
     platform_names = {
         n for n in environment if n.startswith("DATAPLATFORM_") or n == "DAGSTER_UI_URL"
     }
     assert platform_names <= read, platform_names - read
-    assert environment["DATAPLATFORM_EXECUTOR"] in EXECUTOR_KINDS
+    assert environment["DATAPLATFORM_EXECUTOR"] in set(ExecutorKind)
 
 
 def test_runs_and_workers_mount_the_folders_the_environment_points_at(

@@ -9,17 +9,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dataplatform.cleaning.assets import build_cleaned_asset
 from dataplatform.cleaning.tables import USERS as USERS_TABLE
-from dataplatform.demo_api import DemoApiServer
-from dataplatform.demo_api.ground_truth import true_entity_ids
-from dataplatform.entities.assets import (
-    TRUE_ENTITY_ID,
-    EntityTruth,
+from dataplatform.defs.cleaning.assets import build_cleaned_asset
+from dataplatform.defs.entities.assets import (
     build_entity_assets,
     entity_assets,
     entity_keys,
 )
+from dataplatform.defs.ingestion.assets import build_raw_asset
+from dataplatform.demo_api import DemoApiServer
+from dataplatform.demo_api.ground_truth import true_entity_ids
 from dataplatform.entities.plots import PlotStore
 from dataplatform.entities.resolution import (
     ENTITY_ID,
@@ -28,7 +27,7 @@ from dataplatform.entities.resolution import (
     true_pairs_from_entities,
 )
 from dataplatform.entities.specs import FEBRL, USERS
-from dataplatform.ingestion.assets import build_raw_asset
+from dataplatform.entities.truth import TRUE_ENTITY_ID, EntityTruth
 from dataplatform.resources.parquet_io_manager import ParquetIOManager
 from dataplatform.resources.source_api import SourceApiClient
 from platform_tests.demo_data import SMALL

@@ -6,8 +6,8 @@ import dagster as dg
 import pyarrow.parquet as pq
 import pytest
 
+from dataplatform.defs.ingestion.assets import raw_assets
 from dataplatform.demo_api import DemoApiConfig, DemoApiServer, FaultConfig
-from dataplatform.ingestion.assets import raw_assets
 from dataplatform.resources.parquet_io_manager import ParquetIOManager
 from dataplatform.resources.source_api import SourceApiClient
 from platform_tests.demo_data import DAY, SMALL

@@ -13,10 +13,12 @@ import pytest
 from datahub.lite.lite_util import get_datahub_lite
 
 from dataplatform import definitions
+from dataplatform.defs.landing.assets import LandedFileChanged, guarded
+from dataplatform.defs.resources import datahub_sink, platform_resources, source_api
 from dataplatform.demo_api import DemoApiServer
-from dataplatform.landing.assets import LandedFileChanged, guarded
 from dataplatform.landing.datasets import EXPORTS
 from dataplatform.landing.zone import LandingZone
+from dataplatform.settings import PlatformSettings
 from platform_tests.demo_data import DAY
 from platform_tests.events import materialization_metadata
 
@@ -24,13 +26,13 @@ from platform_tests.events import materialization_metadata
 @pytest.fixture
 def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
     monkeypatch.setenv("DATAPLATFORM_DATA_DIR", str(tmp_path))
-    resources = definitions.resources()
+    resources = platform_resources(PlatformSettings.from_environment())
     resources["landing"].dataset_dir("reviews").mkdir(parents=True)
     return resources
 
 
 def sensor_requests(resources: dict, instance: dg.DagsterInstance) -> list[dg.RunRequest]:
-    sensor = definitions.defs.resolve_sensor_def("landing_reviews_sensor")
+    sensor = definitions.defs().resolve_sensor_def("landing_reviews_sensor")
     landing = {"landing": resources["landing"]}
     first = sensor(dg.build_sensor_context(instance=instance, resources=landing))
     second = sensor(
@@ -42,7 +44,7 @@ def sensor_requests(resources: dict, instance: dg.DagsterInstance) -> list[dg.Ru
 
 
 def run(request: dg.RunRequest, resources: dict, instance: dg.DagsterInstance):
-    job = definitions.defs.resolve_job_def("land_reviews_job")
+    job = definitions.defs().resolve_job_def("land_reviews_job")
     return job.execute_in_process(
         partition_key=request.partition_key,
         tags=request.tags,
@@ -87,7 +89,7 @@ def test_dropped_reviews_become_parquet_cleaned_archived_and_catalogued(
         {"type": "sqlite", "config": {"file": str(tmp_path / "catalog" / "datahub_lite.sqlite")}},
         read_only=True,
     )
-    naming = definitions.datahub_sink().naming
+    naming = datahub_sink(PlatformSettings.from_environment()).naming
     cleaned_entity = lite.get(naming.dataset_urn(dg.AssetKey(["cleaned", "landed_reviews"])), None)
     lite.close()
     upstreams = [u["dataset"] for u in cleaned_entity["upstreamLineage"]["upstreams"]]
@@ -102,14 +104,14 @@ def test_landed_reviews_join_the_cleaned_reviews_of_the_day_they_arrived(
     arrival = datetime.fromisoformat(f"{DAY}T09:30:00+00:00").timestamp()
     os.utime(dropped, (arrival, arrival))
     monkeypatch.setenv("DATAPLATFORM_API_URL", demo_api.url)
-    resources = {**platform, "source_api": definitions.source_api()}
+    resources = {**platform, "source_api": source_api(PlatformSettings.from_environment())}
 
     with dg.instance_for_test() as instance:
         [request] = sensor_requests(platform, instance)
         assert run(request, platform, instance).success
         for day in (DAY, "2026-03-05"):
             result = dg.materialize(
-                definitions.defs.assets,
+                definitions.defs().assets,
                 selection=[
                     dg.AssetKey(["raw", "reviews"]),
                     dg.AssetKey(["cleaned", "reviews"]),
@@ -205,7 +207,7 @@ def test_every_format_lands_through_the_exports_asset(
     landing = platform["landing"]
     landing.dataset_dir("exports").mkdir(parents=True)
     name, rows = write_export(landing.dataset_dir("exports"), file_format)
-    sensor = definitions.defs.resolve_sensor_def("landing_exports_sensor")
+    sensor = definitions.defs().resolve_sensor_def("landing_exports_sensor")
     resources = {"landing": landing}
     with dg.instance_for_test() as instance:
         first = sensor(dg.build_sensor_context(instance=instance, resources=resources))
@@ -214,11 +216,15 @@ def test_every_format_lands_through_the_exports_asset(
         )
         [request] = second.run_requests
         instance.add_dynamic_partitions("landing_exports", [request.partition_key])
-        result = definitions.defs.resolve_job_def("land_exports_job").execute_in_process(
-            partition_key=request.partition_key,
-            tags=request.tags,
-            instance=instance,
-            resources=platform,
+        result = (
+            definitions.defs()
+            .resolve_job_def("land_exports_job")
+            .execute_in_process(
+                partition_key=request.partition_key,
+                tags=request.tags,
+                instance=instance,
+                resources=platform,
+            )
         )
 
     assert result.success

@@ -5,7 +5,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from dataplatform.landing.knowledge_base import build_documents_sensor, documents_knowledge_base
+from dataplatform.defs.landing.knowledge_base import (
+    build_documents_sensor,
+    documents_knowledge_base,
+)
 from dataplatform.landing.zone import LandingZone
 from dataplatform.resources.parquet_io_manager import ParquetIOManager
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from dataplatform.defs.landing.sensors import build_landing_sensor
 from dataplatform.landing.datasets import FILE_TAG, REVIEWS, SHA256_TAG, partition_key
-from dataplatform.landing.sensors import build_landing_sensor
 from dataplatform.landing.zone import LandingZone, content_sha256
 
 sensor = build_landing_sensor(REVIEWS, "land_reviews_job")

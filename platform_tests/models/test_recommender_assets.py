@@ -9,16 +9,16 @@ import pandas as pd
 import pytest
 from datahub.lite.lite_util import get_datahub_lite
 
-from dataplatform.lineage.ml_models import model_urn
-from dataplatform.models.recommender import CANDIDATE_TRACKS
-from dataplatform.models.recommender_assets import (
+from dataplatform.catalog.ml_models import model_urn
+from dataplatform.catalog.sink import DataHubSink, SinkKind
+from dataplatform.defs.models.recommender_assets import (
     LISTENS,
     RecommenderConfig,
     recommendations,
     recommender,
 )
+from dataplatform.models.recommender import CANDIDATE_TRACKS
 from dataplatform.partitions import daily_partitions
-from dataplatform.resources.datahub import DataHubSink, SinkKind
 from dataplatform.resources.parquet_io_manager import ParquetIOManager
 from platform_tests.models.conftest import LocalMlflow
 from platform_tests.models.test_recommender import demo_listens

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 import dagster as dg
 import pytest
 
-from dataplatform.models.retraining import build_retraining_sensors
-from dataplatform.models.sentiment_assets import (
+from dataplatform.defs.models.retraining import build_retraining_sensors
+from dataplatform.defs.models.sentiment_assets import (
     LABELLED_ROC_AUC,
     PREDICTIONS_KEY,
     REVIEWS_KEY,

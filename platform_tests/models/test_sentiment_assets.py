@@ -8,12 +8,11 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from dataplatform.cleaning.assets import build_cleaned_asset, landed_reviews_cleaning
+from dataplatform.catalog.sink import DataHubSink, SinkKind
 from dataplatform.cleaning.tables import REVIEWS
-from dataplatform.demo_api import DemoApiServer
-from dataplatform.ingestion.assets import build_raw_asset
-from dataplatform.models.registry import CHAMPION, champion_uri
-from dataplatform.models.sentiment_assets import (
+from dataplatform.defs.cleaning.assets import build_cleaned_asset, landed_reviews_cleaning
+from dataplatform.defs.ingestion.assets import build_raw_asset
+from dataplatform.defs.models.sentiment_assets import (
     EMBEDDINGS_KEY,
     LABELLED_ROC_AUC,
     MODEL_NAME,
@@ -22,11 +21,12 @@ from dataplatform.models.sentiment_assets import (
     SENTIMENT_MODEL_KEY,
     sentiment_assets,
 )
+from dataplatform.defs.quality.assets import quality_key
+from dataplatform.demo_api import DemoApiServer
+from dataplatform.models.registry import CHAMPION, champion_uri
 from dataplatform.models.tracking import mlflow_resource
 from dataplatform.partitions import daily_partitions
-from dataplatform.quality.assets import quality_key
 from dataplatform.quality.reports import ReportStore
-from dataplatform.resources.datahub import DataHubSink, SinkKind
 from dataplatform.resources.parquet_io_manager import ParquetIOManager
 from dataplatform.resources.source_api import SourceApiClient
 from platform_tests.events import materialization_metadata

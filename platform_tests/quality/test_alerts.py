@@ -9,13 +9,12 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from dataplatform.defs.quality.alerts import alert_on_failed_blocking_checks, alert_on_run_failure
 from dataplatform.quality.alerts import (
     BLOCKING_CHECK_FAILED,
     RUN_FAILED,
     Alert,
     AlertSink,
-    alert_on_failed_blocking_checks,
-    alert_on_run_failure,
 )
 from dataplatform.resources.parquet_io_manager import ParquetIOManager
 from platform_tests.quality.runs import exploding, guarded, run_failure_event, songs

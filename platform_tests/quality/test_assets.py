@@ -8,19 +8,19 @@ import pandas as pd
 import pytest
 from datahub.lite.lite_util import get_datahub_lite
 
+from dataplatform.catalog.assertions import assertion_urn
+from dataplatform.catalog.sink import DataHubSink, SinkKind
 from dataplatform.cleaning.tables import LISTENS, REVIEWS
-from dataplatform.landing.datasets import REVIEWS as LANDED_REVIEWS
-from dataplatform.lineage.assertions import assertion_urn
-from dataplatform.partitions import daily_partitions
-from dataplatform.quality.assets import (
+from dataplatform.defs.quality.assets import (
     TRAINING_GUARDS,
     build_drift_asset,
     build_integrity_asset,
     landed_integrity_asset,
     quality_key,
 )
+from dataplatform.landing.datasets import REVIEWS as LANDED_REVIEWS
+from dataplatform.partitions import daily_partitions
 from dataplatform.quality.reports import ReportStore
-from dataplatform.resources.datahub import DataHubSink, SinkKind
 from dataplatform.resources.parquet_io_manager import ParquetIOManager
 from platform_tests.quality import frames
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from dataplatform.quality.health import pipeline_health, pipeline_health_figures
+from dataplatform.defs.quality.pipeline_health import pipeline_health
+from dataplatform.quality.health import pipeline_health_figures
 from dataplatform.quality.reports import ReportStore
 from dataplatform.resources.parquet_io_manager import ParquetIOManager
 from platform_tests.quality.runs import ROWS, exploding, guarded, songs

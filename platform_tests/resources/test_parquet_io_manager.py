@@ -9,8 +9,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from dataplatform.catalog.sink import DataHubSink
 from dataplatform.resources import parquet_io_manager
-from dataplatform.resources.datahub import DataHubSink
 from dataplatform.resources.parquet_io_manager import (
     ALLOW_MISSING_PARTITIONS,
     COLUMNS,

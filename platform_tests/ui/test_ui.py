@@ -31,7 +31,7 @@ def publish(page: Page, artifacts: Path, name: str) -> None:
 
 
 def test_asset_graph_shows_every_group(page: Page, dagster_ui: str, artifacts: Path) -> None:
-    groups = {spec.group_name for spec in definitions.defs.resolve_all_asset_specs()}
+    groups = {spec.group_name for spec in definitions.defs().resolve_all_asset_specs()}
 
     page.goto(f"{dagster_ui}/asset-groups")
 
@@ -58,7 +58,7 @@ def test_asset_page_shows_the_latest_materialisation_and_its_checks(
 
     page.get_by_role("tab", name="Checks").click()
 
-    checks = definitions.defs.resolve_asset_graph().get(ASSET).check_keys
+    checks = definitions.defs().resolve_asset_graph().get(ASSET).check_keys
     expect(page.get_by_text(f"Checks ({len(checks)})")).to_be_visible()
     for check in checks:
         expect(page.get_by_text(check.name, exact=True).first).to_be_visible()
@@ -69,7 +69,7 @@ def test_asset_page_shows_the_latest_materialisation_and_its_checks(
 def test_schedule_and_sensors_are_listed_and_running(
     page: Page, dagster_ui: str, artifacts: Path
 ) -> None:
-    automations = [*definitions.defs.schedules, *definitions.defs.sensors]
+    automations = [*definitions.defs().schedules, *definitions.defs().sensors]
 
     page.goto(f"{dagster_ui}/automation")
 

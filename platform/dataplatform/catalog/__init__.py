@@ -1,1 +1,1 @@
-"""Keeping DataHub in sync: run outcomes and replay of undelivered metadata."""
+"""Everything DataHub: the sink, naming, spool, metadata builders and the MLflow ingestion."""

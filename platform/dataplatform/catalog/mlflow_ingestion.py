@@ -5,7 +5,7 @@ their aliases/stages) and the pipeline writes to wherever the `DataHubSink` reso
 points: Lite (under the same file lock as every other Lite writer, since Lite is not safe
 for concurrent writers), a GMS over REST, or a file. The file sink writes a whole snapshot,
 so it goes next to the sink's MCP file (`<name>.mlflow.json`), never over it. Model URNs are
-the ones `lineage/ml_models.py` emits, so both describe the same entities.
+the ones `catalog/ml_models.py` emits, so both describe the same entities.
 """
 
 from pathlib import Path
@@ -15,7 +15,7 @@ import dagster as dg
 from datahub.ingestion.run.pipeline import Pipeline
 from filelock import FileLock
 
-from dataplatform.resources.datahub import DataHubSink, SinkKind
+from dataplatform.catalog.sink import DataHubSink, SinkKind
 
 
 class MlflowTrackingServer(dg.ConfigurableResource):
@@ -92,38 +92,3 @@ def _run(server: MlflowTrackingServer, datahub: DataHubSink) -> dict[str, int]:
         "workunits": source.events_produced,
         "records_written": sink.total_records_written,
     }
-
-
-@dg.op(description="Pull experiments, runs and registered models from MLflow into DataHub.")
-def ingest_mlflow_into_datahub(
-    context: dg.OpExecutionContext, mlflow_server: MlflowTrackingServer, datahub: DataHubSink
-) -> dict[str, int]:
-    if datahub.kind is SinkKind.NONE:
-        context.log.info("the DataHub sink is disabled: nothing to ingest into")
-        return {"workunits": 0, "records_written": 0}
-    counts = ingest_mlflow(mlflow_server, datahub)
-    context.log.info(f"MLflow -> DataHub ({datahub.kind.value}): {counts}")
-    return counts
-
-
-@dg.job(
-    name="mlflow_to_datahub",
-    tags={"group": "catalog"},
-    description="DataHub's MLflow ingestion source, run against the tracking server.",
-)
-def mlflow_to_datahub() -> None:
-    ingest_mlflow_into_datahub()
-
-
-def build_catalog_schedule(
-    job: dg.JobDefinition, at: str = "03:00", timezone: str = "UTC"
-) -> dg.ScheduleDefinition:
-    """Runs `job` every day at `at` (HH:MM in `timezone`), after the daily refresh."""
-    hour, minute = (int(part) for part in at.split(":"))
-    return dg.ScheduleDefinition(
-        name=f"{job.name}_schedule",
-        job=job,
-        cron_schedule=f"{minute} {hour} * * *",
-        execution_timezone=timezone,
-        default_status=dg.DefaultScheduleStatus.RUNNING,
-    )

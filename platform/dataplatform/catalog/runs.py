@@ -1,11 +1,10 @@
-"""Run-status sensors: every finished run, failed ones included, becomes a DataHub run."""
+"""A finished Dagster run as the catalog records it: outcome, timing and the assets it wrote."""
 
 from datetime import UTC, datetime
 
 import dagster as dg
 
-from dataplatform.lineage.metadata import FinishedRun, run_mcps
-from dataplatform.resources.datahub import DataHubSink
+from dataplatform.catalog.metadata import FinishedRun
 
 
 def finished_run(
@@ -30,24 +29,3 @@ def finished_run(
 
 def _moment(timestamp: float | None) -> datetime | None:
     return datetime.fromtimestamp(timestamp, UTC) if timestamp else None
-
-
-@dg.run_status_sensor(
-    run_status=dg.DagsterRunStatus.SUCCESS,
-    name="catalog_successful_runs",
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Records each successful run in DataHub as a DataProcessInstance.",
-)
-def catalog_successful_runs(context: dg.RunStatusSensorContext, datahub: DataHubSink) -> None:
-    run = finished_run(context.instance, context.dagster_run)
-    datahub.emit(run_mcps(run, datahub.naming))
-
-
-@dg.run_failure_sensor(
-    name="catalog_failed_runs",
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Records each failed run in DataHub, keeping the lineage of earlier runs.",
-)
-def catalog_failed_runs(context: dg.RunFailureSensorContext, datahub: DataHubSink) -> None:
-    run = finished_run(context.instance, context.dagster_run, context.failure_event.message)
-    datahub.emit(run_mcps(run, datahub.naming))

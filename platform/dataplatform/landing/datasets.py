@@ -43,3 +43,8 @@ EXPORTS = LandingDataset(
     description="Any tabular export dropped as a file (csv, tsv, json, jsonl, xlsx, parquet).",
 )
 TABULAR_DATASETS = (REVIEWS, EXPORTS)
+
+
+def landing_job_name(dataset: LandingDataset) -> str:
+    """The job that converts one landed file of `dataset`, requested by its sensor."""
+    return f"land_{dataset.name}_job"

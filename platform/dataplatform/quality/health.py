@@ -1,4 +1,4 @@
-"""The `pipeline_health` asset: how the platform itself did, read from the Dagster instance.
+"""Pipeline health: how the platform itself did on a day, read from the Dagster instance.
 
 For the day of its partition (runs created that day, UTC as the calendar) and the
 `HISTORY_DAYS` before it, it reads run storage and the event log: run success rate, step
@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 import pandas as pd
-
-from dataplatform.partitions import daily_partitions
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure  # imported when plotting: it is slow to import
@@ -247,31 +245,3 @@ def _png(figure: "Figure") -> str:
     figure.tight_layout()
     figure.savefig(buffer, format="png", dpi=80)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-@dg.asset(
-    name="pipeline_health",
-    key_prefix=["quality"],
-    group_name="quality",
-    partitions_def=daily_partitions,
-    required_resource_keys={"quality_reports"},
-    kinds={"parquet"},
-    description="Run success rate, step durations, rows, freshness and failed checks of a day.",
-)
-def pipeline_health(context: dg.AssetExecutionContext) -> dg.Output[pd.DataFrame]:
-    window = context.partition_time_window
-    health = pipeline_health_figures(context.instance, window.start, window.end)
-    day = context.partition_key
-    path = context.resources.quality_reports.report_path(["pipeline_health"], day)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(summary_html(health, day), encoding="utf-8")
-    return dg.Output(
-        with_failed_checks(health),
-        metadata={
-            "runs": len(health.todays_runs),
-            "run_success_rate": health.success_rate if health.success_rate is not None else "n/a",
-            "failed_checks": len(health.failed_checks),
-            "summary": dg.MetadataValue.md(summary_markdown(health, day)),
-            "report": dg.MetadataValue.path(str(path)),
-        },
-    )

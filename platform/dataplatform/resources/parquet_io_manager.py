@@ -14,9 +14,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from upath import UPath
 
-from dataplatform.lineage.metadata import dataset_mcps, describe_output
-from dataplatform.lineage.profile import ProfileBuilder, TableProfile, profile_table
-from dataplatform.resources.datahub import DataHubSink
+from dataplatform.catalog.metadata import dataset_mcps, describe_output
+from dataplatform.catalog.profile import ProfileBuilder, TableProfile, profile_table
+from dataplatform.catalog.sink import DataHubSink
 
 # Input metadata keys understood by `load_input` (set them on `AssetIn(metadata=...)`).
 COLUMNS = "columns"

@@ -1,0 +1,311 @@
+"""The one place that turns what the platform did into DataHub metadata (MCPs).
+
+`dataset_mcps` describes a written table (properties, schema, lineage, profile, ownership,
+tags, browse path) and the DataJob that computed it; `run_mcps` describes a finished Dagster
+run as a DataProcessInstance with its outcome. The IO manager, the run-status sensors and
+the model code all build their metadata here; the `DataHubSink` resource delivers it.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import dagster as dg
+import datahub.metadata.schema_classes as dh
+import pyarrow as pa
+from datahub.api.entities.dataprocess.dataprocess_instance import (
+    DataProcessInstance,
+    InstanceRunResult,
+)
+from datahub.emitter.mce_builder import (
+    make_group_urn,
+    make_schema_field_urn,
+    make_tag_urn,
+    make_user_urn,
+)
+from datahub.emitter.mcp import MetadataChangeProposalWrapper
+from datahub.utilities.urns.urn import Urn
+
+from dataplatform.catalog.naming import ORCHESTRATOR, CatalogNaming
+from dataplatform.catalog.profile import TableProfile
+
+MCP = MetadataChangeProposalWrapper
+
+
+@dataclass(frozen=True)
+class WrittenDataset:
+    """Everything known about one successful write of an asset (partition)."""
+
+    key: dg.AssetKey
+    schema: pa.Schema
+    profile: TableProfile
+    uri: str
+    run_id: str
+    written_at: datetime
+    partition: str | None = None
+    description: str | None = None
+    group: str | None = None
+    code_version: str | None = None
+    owners: Sequence[str] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+    upstream: Sequence[dg.AssetKey] = ()
+    column_lineage: dg.TableColumnLineage | None = None
+
+
+@dataclass(frozen=True)
+class FinishedRun:
+    run_id: str
+    job_name: str
+    succeeded: bool
+    started_at: datetime | None
+    ended_at: datetime
+    outputs: Sequence[dg.AssetKey] = ()
+    message: str | None = None
+
+
+def describe_output(
+    context: dg.OutputContext, schema: pa.Schema, profile: TableProfile, uri: str
+) -> WrittenDataset:
+    """What the IO manager knows about the write it just completed."""
+    spec = _asset_spec(context)
+    lineage = (spec.metadata if spec else {}).get("dagster/column_lineage")
+    return WrittenDataset(
+        key=context.asset_key,
+        schema=schema,
+        profile=profile,
+        uri=uri,
+        run_id=context.run_id,
+        written_at=datetime.now(UTC),
+        partition=context.asset_partition_key if context.has_asset_partitions else None,
+        description=spec.description if spec else None,
+        group=spec.group_name if spec else None,
+        code_version=spec.code_version if spec else None,
+        owners=tuple(spec.owners) if spec else (),
+        tags={k: v for k, v in (spec.tags if spec else {}).items() if not k.startswith("dagster/")},
+        # An incremental asset reads its own previous partition: not a lineage edge.
+        upstream=tuple(dep.asset_key for dep in spec.deps if dep.asset_key != spec.key)
+        if spec
+        else (),
+        column_lineage=lineage if isinstance(lineage, dg.TableColumnLineage) else None,
+    )
+
+
+def _asset_spec(context: dg.OutputContext) -> dg.AssetSpec | None:
+    try:
+        return context.asset_spec
+    except dg.DagsterInvariantViolationError:  # a context built outside a run, e.g. in a benchmark
+        return None
+
+
+def dataset_mcps(written: WrittenDataset, naming: CatalogNaming) -> list[MCP]:
+    urn = naming.dataset_urn(written.key)
+    aspects: list[dh._Aspect] = [
+        dh.StatusClass(removed=False),
+        _properties(written, naming),
+        _schema(written, naming),
+        _profile(written),
+        dh.BrowsePathsV2Class(path=[dh.BrowsePathEntryClass(id=written.group or "default")]),
+        dh.GlobalTagsClass(
+            tags=[
+                dh.TagAssociationClass(tag=make_tag_urn(_tag(k, v)))
+                for k, v in written.tags.items()
+            ]
+        ),
+    ]
+    if written.owners:
+        aspects.append(_ownership(written.owners))
+    if written.upstream:
+        aspects.append(_upstream_lineage(written, naming))
+    mcps = [MCP(entityUrn=urn, aspect=aspect) for aspect in aspects]
+    return mcps + _job_mcps(written, naming)
+
+
+def run_mcps(run: FinishedRun, naming: CatalogNaming) -> list[MCP]:
+    """A run and its outcome; it adds to what the catalog knows, never removes lineage."""
+    instance = DataProcessInstance(
+        id=run.run_id,
+        orchestrator=ORCHESTRATOR,
+        template_urn=Urn.from_string(naming.flow_urn),
+        url=naming.run_url(run.run_id),
+        properties={"job": run.job_name, **({"message": run.message} if run.message else {})},
+        outlets=[Urn.from_string(naming.dataset_urn(key)) for key in run.outputs],
+    )
+    started = _millis(run.started_at or run.ended_at)
+    result = InstanceRunResult.SUCCESS if run.succeeded else InstanceRunResult.FAILURE
+    return [
+        *instance.generate_mcp(created_ts_millis=started, materialize_iolets=False),
+        *instance.start_event_mcp(start_timestamp_millis=started),
+        *instance.end_event_mcp(
+            end_timestamp_millis=_millis(run.ended_at),
+            result=result,
+            start_timestamp_millis=started,
+        ),
+    ]
+
+
+def _properties(written: WrittenDataset, naming: CatalogNaming) -> dh.DatasetPropertiesClass:
+    custom = {
+        "dagster_asset_key": written.key.to_user_string(),
+        "partition": written.partition or "",
+        "run_id": written.run_id,
+        "dagster_run_url": naming.run_url(written.run_id),
+        "code_version": written.code_version or "",
+        "row_count": str(written.profile.row_count),
+        "uri": written.uri,
+        "materialized_at": written.written_at.isoformat(),
+    }
+    return dh.DatasetPropertiesClass(
+        name=naming.dataset_name(written.key),
+        description=written.description,
+        customProperties=custom,
+        externalUrl=naming.asset_url(written.key),
+        lastModified=dh.TimeStampClass(time=_millis(written.written_at)),
+    )
+
+
+def _schema(written: WrittenDataset, naming: CatalogNaming) -> dh.SchemaMetadataClass:
+    return dh.SchemaMetadataClass(
+        schemaName=naming.dataset_name(written.key),
+        platform=naming.platform_urn,
+        version=0,
+        hash="",
+        platformSchema=dh.OtherSchemaClass(rawSchema=written.schema.to_string()),
+        fields=[
+            dh.SchemaFieldClass(
+                fieldPath=arrow_field.name,
+                type=dh.SchemaFieldDataTypeClass(type=_field_type(arrow_field.type)),
+                nativeDataType=str(arrow_field.type),
+                nullable=arrow_field.nullable,
+            )
+            for arrow_field in written.schema
+        ],
+    )
+
+
+def _field_type(arrow_type: pa.DataType) -> object:
+    if pa.types.is_boolean(arrow_type):
+        return dh.BooleanTypeClass()
+    if (
+        pa.types.is_integer(arrow_type)
+        or pa.types.is_floating(arrow_type)
+        or pa.types.is_decimal(arrow_type)
+    ):
+        return dh.NumberTypeClass()
+    if pa.types.is_timestamp(arrow_type):
+        return dh.TimeTypeClass()
+    if pa.types.is_date(arrow_type):
+        return dh.DateTypeClass()
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        return dh.StringTypeClass()
+    if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
+        return dh.ArrayTypeClass()
+    if pa.types.is_struct(arrow_type) or pa.types.is_map(arrow_type):
+        return dh.RecordTypeClass()
+    return dh.BytesTypeClass()
+
+
+def _profile(written: WrittenDataset) -> dh.DatasetProfileClass:
+    rows = written.profile.row_count
+    return dh.DatasetProfileClass(
+        timestampMillis=_millis(written.written_at),
+        rowCount=rows,
+        columnCount=len(written.profile.columns),
+        partitionSpec=_partition_spec(written.partition),
+        fieldProfiles=[
+            dh.DatasetFieldProfileClass(
+                fieldPath=column.name,
+                nullCount=column.null_count,
+                nullProportion=column.null_count / rows if rows else 0.0,
+                min=column.min,
+                max=column.max,
+            )
+            for column in written.profile.columns
+        ],
+    )
+
+
+def _partition_spec(partition: str | None) -> dh.PartitionSpecClass:
+    if partition is None:
+        return dh.PartitionSpecClass(
+            partition="FULL_TABLE_SNAPSHOT", type=dh.PartitionTypeClass.FULL_TABLE
+        )
+    return dh.PartitionSpecClass(partition=partition, type=dh.PartitionTypeClass.PARTITION)
+
+
+def _ownership(owners: Sequence[str]) -> dh.OwnershipClass:
+    return dh.OwnershipClass(
+        owners=[
+            dh.OwnerClass(owner=_owner_urn(owner), type=dh.OwnershipTypeClass.TECHNICAL_OWNER)
+            for owner in owners
+        ]
+    )
+
+
+def _owner_urn(owner: str) -> str:
+    # Dagster owners are emails or "team:<name>".
+    if owner.startswith("team:"):
+        return make_group_urn(owner.removeprefix("team:"))
+    return make_user_urn(owner)
+
+
+def _tag(key: str, value: str) -> str:
+    return f"{key}:{value}" if value else key
+
+
+def _upstream_lineage(written: WrittenDataset, naming: CatalogNaming) -> dh.UpstreamLineageClass:
+    urn = naming.dataset_urn(written.key)
+    return dh.UpstreamLineageClass(
+        upstreams=[
+            dh.UpstreamClass(
+                dataset=naming.dataset_urn(key), type=dh.DatasetLineageTypeClass.TRANSFORMED
+            )
+            for key in written.upstream
+        ],
+        fineGrainedLineages=_column_lineage(written, urn, naming) or None,
+    )
+
+
+def _column_lineage(
+    written: WrittenDataset, urn: str, naming: CatalogNaming
+) -> list[dh.FineGrainedLineageClass]:
+    if written.column_lineage is None:
+        return []
+    return [
+        dh.FineGrainedLineageClass(
+            upstreamType=dh.FineGrainedLineageUpstreamTypeClass.FIELD_SET,
+            upstreams=[
+                make_schema_field_urn(naming.dataset_urn(dep.asset_key), dep.column_name)
+                for dep in deps
+            ],
+            downstreamType=dh.FineGrainedLineageDownstreamTypeClass.FIELD,
+            downstreams=[make_schema_field_urn(urn, column)],
+        )
+        for column, deps in written.column_lineage.deps_by_column.items()
+    ]
+
+
+def _job_mcps(written: WrittenDataset, naming: CatalogNaming) -> list[MCP]:
+    job_urn = naming.job_urn(written.key)
+    return [
+        MCP(entityUrn=naming.flow_urn, aspect=dh.DataFlowInfoClass(name=naming.flow_id)),
+        MCP(
+            entityUrn=job_urn,
+            aspect=dh.DataJobInfoClass(
+                name=naming.dataset_name(written.key),
+                type="DAGSTER_ASSET",
+                description=written.description,
+                externalUrl=naming.asset_url(written.key),
+            ),
+        ),
+        MCP(
+            entityUrn=job_urn,
+            aspect=dh.DataJobInputOutputClass(
+                inputDatasets=[naming.dataset_urn(key) for key in written.upstream],
+                outputDatasets=[naming.dataset_urn(written.key)],
+            ),
+        ),
+    ]
+
+
+def _millis(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)

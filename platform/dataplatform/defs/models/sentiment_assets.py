@@ -1,0 +1,367 @@
+"""The sentiment assets: review embeddings, the promoted sentiment model, daily predictions.
+
+The models themselves live in MLflow (artifacts and the registry); the assets return small
+tables (the embedding's pointer, the candidates' metrics, the predictions) for the IO manager.
+"""
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import matplotlib.pyplot as plt
+import mlflow
+import numpy as np
+import pandas as pd
+from gensim.models import KeyedVectors
+
+from dataplatform.catalog.ml_models import describe_model
+from dataplatform.defs.quality.assets import failed_training_guards
+from dataplatform.models.embeddings import EmbeddingParams, document_vectors, train_word2vec
+from dataplatform.models.registry import (
+    Promotion,
+    champion_version,
+    load_champion,
+    no_champion_yet,
+    promotion_metadata,
+    register_and_promote,
+)
+from dataplatform.models.sentiment import (
+    CandidateParams,
+    CandidateResult,
+    SentimentModel,
+    SentimentTraining,
+    best_candidate,
+    classification_metrics,
+    confusion_matrix_figure,
+    labelled_reviews,
+    roc_curve_figure,
+    train_sentiment,
+)
+from dataplatform.models.tracking import log_pyfunc
+from dataplatform.partitions import daily_partitions
+from dataplatform.quality.model_evaluation import model_evaluation_report
+from dataplatform.quality.reports import QualityReport, ReportStore, report_metadata
+from dataplatform.resources.parquet_io_manager import ALLOW_MISSING_PARTITIONS, COLUMNS
+
+MODEL_NAME = "review_sentiment"
+PACKAGES = ["gensim", "scikit-learn", "pandas", "numpy"]
+LABEL = "positive"
+REVIEWS_KEY = dg.AssetKey(["cleaned", "reviews"])
+EMBEDDINGS_KEY = dg.AssetKey(["models", "review_embeddings"])
+SENTIMENT_MODEL_KEY = dg.AssetKey(["models", "sentiment_model"])
+PREDICTIONS_KEY = dg.AssetKey(["models", "sentiment_predictions"])
+# Predictions metadata read by the degradation sensor: ROC AUC, as accuracy cannot tell a
+# model from always answering "positive" when most reviews are positive.
+LABELLED_ROC_AUC = "labelled_roc_auc"
+EMBEDDINGS_ARTIFACT = "review_embeddings"
+VECTORS_FILE = "vectors.kv"
+ALL_REVIEWS = dg.AssetIn(
+    key=REVIEWS_KEY, metadata={COLUMNS: ["text", "rating"], ALLOW_MISSING_PARTITIONS: True}
+)
+
+
+class EmbeddingConfig(dg.Config):
+    vector_size: int = 100
+    window: int = 5
+    min_count: int = 2
+    epochs: int = 10
+    seed: int = 42
+
+    def params(self) -> EmbeddingParams:
+        return EmbeddingParams(**self.model_dump())
+
+
+class SentimentTrainingConfig(dg.Config):
+    promotion_metric: str = "roc_auc"  # accuracy would favour always-positive on skewed data
+    promotion_margin: float = 0.0
+    test_size: float = 0.25
+    max_training_rows: int | None = None
+    gradient_boosting_estimators: int = 100
+    svm_c: float = 1.0
+    mlp_hidden_units: int = 64
+    mlp_max_iter: int = 200
+    seed: int = 42
+
+    def candidate_params(self) -> CandidateParams:
+        return CandidateParams(
+            gradient_boosting_estimators=self.gradient_boosting_estimators,
+            svm_c=self.svm_c,
+            mlp_hidden_units=self.mlp_hidden_units,
+            mlp_max_iter=self.mlp_max_iter,
+            seed=self.seed,
+        )
+
+
+@dg.asset(
+    key=EMBEDDINGS_KEY,
+    group_name="models",
+    ins={"reviews": ALL_REVIEWS},
+    required_resource_keys={"mlflow"},
+    kinds={"gensim", "mlflow"},
+    description="Word2Vec vectors of the review corpus (in MLflow); the table points to them.",
+)
+def review_embeddings(
+    context: dg.AssetExecutionContext, config: EmbeddingConfig, reviews: pd.DataFrame
+) -> dg.Output[pd.DataFrame]:
+    texts = reviews["text"].dropna().astype(str)
+    vectors = train_word2vec(texts, config.params())
+    tracker = context.resources.mlflow
+    tracker.log_params({f"word2vec.{name}": value for name, value in config.model_dump().items()})
+    with tempfile.TemporaryDirectory() as folder:
+        vectors.save(str(Path(folder) / VECTORS_FILE))
+        tracker.log_artifacts(folder, artifact_path=EMBEDDINGS_ARTIFACT)
+    run = tracker.active_run()
+    table = pd.DataFrame(
+        {
+            "mlflow_run_id": [run.info.run_id],
+            "artifact_uri": [f"{run.info.artifact_uri}/{EMBEDDINGS_ARTIFACT}"],
+            "vocabulary_size": [len(vectors.key_to_index)],
+            "vector_size": [vectors.vector_size],
+            "corpus_rows": [len(texts)],
+        }
+    )
+    return dg.Output(table, metadata={"vocabulary_size": len(vectors.key_to_index)})
+
+
+def load_embeddings(artifact_uri: str) -> KeyedVectors:
+    folder = mlflow.artifacts.download_artifacts(artifact_uri=artifact_uri)
+    return KeyedVectors.load(str(Path(folder) / VECTORS_FILE))
+
+
+@dg.asset(
+    key=SENTIMENT_MODEL_KEY,
+    group_name="models",
+    ins={"reviews": ALL_REVIEWS, "embeddings": dg.AssetIn(key=EMBEDDINGS_KEY)},
+    required_resource_keys={"mlflow", "datahub", "quality_reports"},
+    kinds={"scikitlearn", "mlflow"},
+    description=(
+        "Three sentiment classifiers compared on one split; the best is registered in MLflow and"
+        " becomes champion if it beats the current one by the margin. One row per candidate."
+    ),
+)
+def sentiment_model(
+    context: dg.AssetExecutionContext,
+    config: SentimentTrainingConfig,
+    reviews: pd.DataFrame,
+    embeddings: pd.DataFrame,
+) -> dg.Output[pd.DataFrame]:
+    refuse_data_that_failed_blocking_checks(context.instance)
+    labelled = labelled_reviews(reviews)
+    vectors = load_embeddings(embeddings["artifact_uri"].iloc[0])
+    training = train_sentiment(
+        labelled,
+        EmbeddingParams(),
+        config.candidate_params(),
+        vectors,
+        config.test_size,
+        config.max_training_rows,
+    )
+    tracker = context.resources.mlflow
+    tracker.set_tags(training_data_tags(context, len(labelled)))
+    tracker.log_params(config.model_dump())
+    for result in training.results:
+        log_candidate(result)
+    challenger = best_candidate(training.results, config.promotion_metric)
+    model_uri = log_challenger(tracker, training, challenger)
+    promotion = register_and_promote(
+        model_uri,
+        MODEL_NAME,
+        config.promotion_metric,
+        challenger.metrics[config.promotion_metric],
+        score_champion=lambda uri: score_on_test_set(uri, training, config.promotion_metric),
+        margin=config.promotion_margin,
+    )
+    context.log.info(promotion.decision)
+    evaluation = evaluation_report(training, challenger, context.resources.quality_reports)
+    delivery = describe_model(
+        context.resources.datahub,
+        model_name=MODEL_NAME,
+        version=promotion.version,
+        hyperparameters={"candidate": challenger.name, **flat_params(config.model_dump())},
+        metrics=challenger.metrics,
+        training_assets=[REVIEWS_KEY, EMBEDDINGS_KEY],
+        description="Review sentiment (negative/positive) from Word2Vec document vectors.",
+        model_asset=SENTIMENT_MODEL_KEY,
+    )
+    table = candidates_table(training.results, challenger, promotion)
+    metadata = {
+        **model_metadata(tracker, promotion, table),
+        **{f"evaluation_{name}": value for name, value in report_metadata(evaluation).items()},
+        "catalog": delivery.status,
+    }
+    return dg.Output(table, metadata=metadata)
+
+
+def refuse_data_that_failed_blocking_checks(instance: dg.DagsterInstance) -> None:
+    failed = failed_training_guards(instance)
+    if failed:
+        raise dg.Failure(
+            description="Training refused: the latest evaluation of these blocking quality"
+            f" checks on its data failed: {', '.join(failed)}",
+            allow_retries=False,
+        )
+
+
+def evaluation_report(
+    training: SentimentTraining, challenger: CandidateResult, store: ReportStore
+) -> QualityReport:
+    """Deepchecks' model-evaluation suite for the challenger on (a sample of) its split,
+    saved with the quality reports and logged as artifacts of the training run."""
+    split = training.split
+    train = vector_frame(training.vectors, split.train_text, split.train_labels, store)
+    test = vector_frame(training.vectors, split.test_text, split.test_labels, store)
+    run_id = mlflow.active_run().info.run_id
+    out_dir = store.root / "models" / "sentiment_model" / run_id
+    report = model_evaluation_report(train, test, LABEL, challenger.classifier, out_dir)
+    mlflow.log_artifacts(str(out_dir), artifact_path="model_evaluation")
+    return report
+
+
+def vector_frame(
+    vectors: KeyedVectors, texts: list[str], labels: np.ndarray, store: ReportStore
+) -> pd.DataFrame:
+    sample = np.random.default_rng(0).permutation(len(texts))[: store.sample_size]
+    frame = pd.DataFrame(
+        document_vectors(vectors, [texts[i] for i in sample]),
+        columns=[f"v{i}" for i in range(vectors.vector_size)],
+    )
+    return frame.assign(**{LABEL: labels[sample]})
+
+
+def training_data_tags(context: dg.AssetExecutionContext, labelled_rows: int) -> dict[str, str]:
+    partitions = sorted(context.instance.get_materialized_partitions(REVIEWS_KEY))
+    return {
+        "training_data.asset_key": REVIEWS_KEY.to_user_string(),
+        "training_data.partition_range": f"{partitions[0]}..{partitions[-1]}" if partitions else "",
+        "training_data.partitions": str(len(partitions)),
+        "training_data.labelled_rows": str(labelled_rows),
+    }
+
+
+def log_candidate(result: CandidateResult) -> None:
+    """One nested MLflow run per candidate: its hyperparameters, metrics and images."""
+    with mlflow.start_run(run_name=result.name, nested=True):
+        mlflow.log_params(flat_params(result.classifier.get_params(deep=True)))
+        mlflow.log_metrics(result.metrics)
+        for figure, name in (
+            (confusion_matrix_figure(result), "confusion_matrix.png"),
+            (roc_curve_figure(result), "roc_curve.png"),
+        ):
+            mlflow.log_figure(figure, name)
+            plt.close(figure)
+
+
+def flat_params(params: dict[str, object]) -> dict[str, str]:
+    """Scalar hyperparameters only (nested estimators are listed under their own names)."""
+    return {
+        name: str(value)[:500]
+        for name, value in params.items()
+        if isinstance(value, (int, float, str, bool, tuple, type(None)))
+    }
+
+
+def log_challenger(
+    tracker: object, training: SentimentTraining, challenger: CandidateResult
+) -> str:
+    """Logs the best candidate as a pyfunc that scores raw text; returns its model URI."""
+    model = SentimentModel(training.vectors, challenger.classifier)
+    example = pd.DataFrame({"text": training.split.test_text[:5]})
+    tracker.log_metrics({f"challenger.{name}": value for name, value in challenger.metrics.items()})
+    tracker.set_tag("challenger", challenger.name)
+    return log_pyfunc("sentiment_model", model, example, PACKAGES)
+
+
+def score_on_test_set(model_uri: str, training: SentimentTraining, metric: str) -> float:
+    predictions = mlflow.pyfunc.load_model(model_uri).predict(
+        pd.DataFrame({"text": training.split.test_text})
+    )
+    probability = predictions["positive_probability"].to_numpy()
+    return classification_metrics(training.split.test_labels, probability)[metric]
+
+
+def candidates_table(
+    results: list[CandidateResult], challenger: CandidateResult, promotion: Promotion
+) -> pd.DataFrame:
+    rows = [{"candidate": result.name, **result.metrics} for result in results]
+    table = pd.DataFrame(rows)
+    table["challenger"] = table["candidate"] == challenger.name
+    table["registered_version"] = np.where(table["challenger"], promotion.version, None)
+    table["promoted"] = table["challenger"] & promotion.promoted
+    return table
+
+
+def model_metadata(tracker: object, promotion: Promotion, table: pd.DataFrame) -> dict:
+    run = tracker.active_run()
+    metrics = table.drop(columns=["registered_version"]).round(4)
+    metadata = {
+        **promotion_metadata(promotion),
+        "candidates": dg.MetadataValue.md(metrics.to_markdown(index=False)),
+        "mlflow_run_id": run.info.run_id,
+        "mlflow_tracking_uri": mlflow.get_tracking_uri(),
+    }
+    if mlflow.get_tracking_uri().startswith("http"):
+        metadata["mlflow_run_url"] = dg.MetadataValue.url(
+            f"{mlflow.get_tracking_uri().rstrip('/')}/#/experiments/"
+            f"{run.info.experiment_id}/runs/{run.info.run_id}"
+        )
+    return metadata
+
+
+@dg.asset(
+    key=PREDICTIONS_KEY,
+    group_name="models",
+    partitions_def=daily_partitions,
+    ins={"reviews": dg.AssetIn(key=REVIEWS_KEY)},
+    deps=[SENTIMENT_MODEL_KEY],
+    required_resource_keys={"mlflow"},
+    kinds={"mlflow"},
+    output_required=False,
+    description=(
+        "The day's reviews scored by the champion sentiment model (loaded by alias); skipped"
+        " until a first model has been trained."
+    ),
+)
+def sentiment_predictions(
+    context: dg.AssetExecutionContext, reviews: pd.DataFrame
+) -> Iterator[dg.Output[pd.DataFrame]]:
+    champion = champion_version(MODEL_NAME)
+    if champion is None:
+        context.log.warning(no_champion_yet(MODEL_NAME))
+        return
+    predictions = load_champion(MODEL_NAME).predict(reviews[["text"]])
+    table = pd.DataFrame(
+        {
+            "review_id": reviews["review_id"].to_numpy(),
+            "rating": reviews["rating"].to_numpy(),
+            "predicted_label": predictions["label"].to_numpy(),
+            "positive_probability": predictions["positive_probability"].to_numpy(),
+            "model_version": str(champion.version),
+        }
+    )
+    monitoring = labelled_performance(table)
+    context.resources.mlflow.log_metrics(monitoring)
+    yield dg.Output(table, metadata={"model_version": str(champion.version), **monitoring})
+
+
+def labelled_performance(table: pd.DataFrame) -> dict[str, float]:
+    """The champion's accuracy and ROC AUC on the day's reviews with a non-neutral rating
+    (ROC AUC only when the day has both classes)."""
+    labelled = table[table["rating"] != 3]
+    metrics = (
+        classification_metrics(
+            (labelled["rating"] >= 4).astype(int).to_numpy(),
+            labelled["positive_probability"].to_numpy(),
+        )
+        if not labelled.empty
+        else {}
+    )
+    performance = {"labelled_reviews": float(len(labelled))}
+    for name in ("accuracy", "roc_auc"):
+        if name in metrics and not np.isnan(metrics[name]):
+            performance[f"labelled_{name}"] = metrics[name]
+    return performance
+
+
+sentiment_training_assets = [review_embeddings, sentiment_model]
+sentiment_assets = [*sentiment_training_assets, sentiment_predictions]

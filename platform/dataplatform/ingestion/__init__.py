@@ -1,1 +1,0 @@
-"""Raw extracts from the source API, one daily-partitioned asset per endpoint."""

@@ -1,1 +1,0 @@
-"""Catalog metadata: how assets, runs and writes are described to DataHub, and the spool."""
