@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal, Self
+from typing import Annotated, Self
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -48,8 +48,10 @@ class ExecutorKind(StrEnum):
     CELERY = "celery"
 
 
-def _url(schemes: tuple[str, ...]) -> AfterValidator:
+def _url(schemes: tuple[str, ...], optional: bool = False) -> AfterValidator:
     def check(value: str) -> str:
+        if optional and not value:
+            return value
         parts = urlsplit(value)
         if parts.scheme not in schemes or not parts.netloc:
             raise ValueError(f"expected a {' or '.join(schemes)} URL with a host")
@@ -75,7 +77,8 @@ def _timezone(value: str) -> str:
 
 
 HttpUrl = Annotated[str, _url(("http", "https"))]
-BrokerUrl = Annotated[str, _url(("redis", "rediss", "amqp", "amqps"))]
+OptionalHttpUrl = Annotated[str, _url(("http", "https"), optional=True)]
+OptionalBrokerUrl = Annotated[str, _url(("redis", "rediss", "amqp", "amqps"), optional=True)]
 ClockTime = Annotated[str, AfterValidator(_clock_time)]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
 
@@ -144,7 +147,7 @@ class PlatformSettings(_FromEnvironment):
     api_timeout_seconds: PositiveFloat = Field(30.0, alias="DATAPLATFORM_API_TIMEOUT_SECONDS")
 
     datahub_sink: SinkKind = Field(SinkKind.LITE, alias="DATAPLATFORM_DATAHUB_SINK")
-    datahub_server: HttpUrl | Literal[""] = Field("", alias="DATAPLATFORM_DATAHUB_SERVER")
+    datahub_server: OptionalHttpUrl = Field("", alias="DATAPLATFORM_DATAHUB_SERVER")
     datahub_token_set: bool = Field(False, alias="DATAPLATFORM_DATAHUB_TOKEN")
     datahub_file: str = Field("", alias="DATAPLATFORM_DATAHUB_FILE")
     datahub_strict: bool = Field(False, alias="DATAPLATFORM_DATAHUB_STRICT")
@@ -160,7 +163,7 @@ class PlatformSettings(_FromEnvironment):
     catalog_schedule_time: ClockTime = Field("03:00", alias="DATAPLATFORM_CATALOG_SCHEDULE_TIME")
 
     executor: ExecutorKind = Field(ExecutorKind.MULTIPROCESS, alias="DATAPLATFORM_EXECUTOR")
-    celery_broker: BrokerUrl | Literal[""] = Field("", alias="DATAPLATFORM_CELERY_BROKER")
+    celery_broker: OptionalBrokerUrl = Field("", alias="DATAPLATFORM_CELERY_BROKER")
     celery_backend: str = Field("", alias="DATAPLATFORM_CELERY_BACKEND")
 
     @model_validator(mode="after")
@@ -180,12 +183,11 @@ class PlatformSettings(_FromEnvironment):
         return self
 
     def local_folders(self) -> dict[str, Path]:
-        folders = {
-            "DATAPLATFORM_CATALOG_DIR": Path(self.catalog_folder),
-            "DATAPLATFORM_LANDING_DIR": Path(self.landing_folder),
-        }
+        folders = {}
         if "://" not in self.data_dir:  # an fsspec URL (s3://...) is checked when written
             folders["DATAPLATFORM_DATA_DIR"] = Path(self.data_dir)
+        folders["DATAPLATFORM_CATALOG_DIR"] = Path(self.catalog_folder)
+        folders["DATAPLATFORM_LANDING_DIR"] = Path(self.landing_folder)
         return folders
 
     @property
@@ -210,5 +212,7 @@ def _require_writable_folder(name: str, folder: Path) -> None:
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"{name}={str(folder)!r}: is a file, expected a folder")
     existing = next(parent for parent in (folder, *folder.parents) if parent.exists())
+    if not existing.is_dir():
+        raise ValueError(f"{name}={str(folder)!r}: cannot be created, {existing} is a file")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise ValueError(f"{name}={str(folder)!r}: cannot write there ({existing} is read-only)")
