@@ -12,11 +12,23 @@ import pytest
 from datahub.lite.lite_util import get_datahub_lite
 from rich.console import Console
 
-from dataplatform import cli, definitions
+from dataplatform import definitions
 from dataplatform.catalog.spool import Spool
-from dataplatform.cli import main
+from dataplatform.cli import main, output
+from dataplatform.cli.errors import (
+    EXIT_ERROR_CHECK_FAILED,
+    EXIT_OK,
+    EXIT_RUN_FAILED,
+    EXIT_USAGE,
+)
+from dataplatform.cli.instance import local_instance
+from dataplatform.cli.launch import LOCATION
+from dataplatform.cli.progress import RunOutcome
+from dataplatform.cli.run import run_exit_code
+from dataplatform.cli.selection import runnable_assets
 from dataplatform.demo_api import DemoApiServer
 from platform_tests.demo_data import DAY, SMALL
+from platform_tests.gms_stand_in import GmsStandIn
 from platform_tests.lineage_samples import sample_mcps
 
 SELECTION = "group:raw or key:cleaned/reviews"
@@ -51,7 +63,7 @@ def run_ids_in_catalog(data: Path) -> list[str]:
 def test_run_materialises_the_day_summarises_it_and_status_reports_it(
     local_platform: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["run", "--partition", DAY, "--listens-per-day", "1500"]) == cli.EXIT_OK
+    assert main(["run", "--partition", DAY, "--listens-per-day", "1500"]) == EXIT_OK
 
     out = capsys.readouterr().out
     listens = local_platform / "cleaned" / "listens" / f"{DAY}.parquet"
@@ -62,9 +74,20 @@ def test_run_materialises_the_day_summarises_it_and_status_reports_it(
     assert f"daily_refresh {DAY} succeeded" in out
     assert str(listens) in out
     assert len(run_ids_in_catalog(local_platform)) == 1
+    with local_instance() as instance:
+        [run] = instance.get_runs()
+        # Launched through the code location: the UI lists it under its job, as a daemon's run
+        # (the job's Runs tab filters by job name and this repository tag).
+        under_the_job = instance.get_runs(
+            dg.RunsFilter(
+                job_name="daily_refresh", tags={".dagster/repository": f"__repository__@{LOCATION}"}
+            )
+        )
+    assert run.remote_job_origin.location_name == LOCATION
+    assert [listed.run_id for listed in under_the_job] == [run.run_id]
 
     code, status = status_json(capsys)
-    assert code == cli.EXIT_OK
+    assert code == EXIT_OK
     by_asset = {asset["asset"]: asset for asset in status["assets"]}
     daily = definitions.defs().resolve_job_def("daily_refresh").asset_layer.executable_asset_keys
     scoring = {"models/sentiment_predictions", "models/recommendations"}  # no champion yet
@@ -85,7 +108,7 @@ def test_run_over_a_range_runs_each_day_in_order_with_a_live_display(
 ) -> None:
     terminal = io.StringIO()
     monkeypatch.setattr(
-        cli, "console", Console(file=terminal, force_terminal=True, color_system=None, width=120)
+        output, "console", Console(file=terminal, force_terminal=True, color_system=None, width=120)
     )
     monkeypatch.setenv("DATAPLATFORM_DATAHUB_SINK", "none")
     dirty = replace(SMALL, dirty_rate=0.3)  # a dirty source: WARN checks fail, data still flows
@@ -94,17 +117,18 @@ def test_run_over_a_range_runs_each_day_in_order_with_a_live_display(
         monkeypatch.setenv("DATAPLATFORM_API_URL", server.url)
         code = main(["run", "--select", SELECTION, "--from", DAY, "--to", NEXT_DAY])
 
-    assert code == cli.EXIT_OK
+    assert code == EXIT_OK
     shown = terminal.getvalue()
     assert shown.index(f"{SELECTION} {DAY}") < shown.index(f"{SELECTION} {NEXT_DAY}")
-    assert "6/6" in shown  # the live bar: raw (4), cleaned/reviews and its rejects
+    planned = len(runnable_assets(SELECTION))  # every raw endpoint, cleaned/reviews, its rejects
+    assert f"{planned}/{planned}" in shown  # the live bar, complete
     assert "reject_share_low failed (WARN)" in shown
     for day in (DAY, NEXT_DAY):
         assert (local_platform / "cleaned" / "reviews" / f"{day}.parquet").exists()
     assert not (local_platform / "cleaned" / "listens").exists()
 
     code, status = status_json(capsys, "--select", "key:cleaned/reviews")
-    assert code == cli.EXIT_OK  # WARN failures do not fail a script
+    assert code == EXIT_OK  # WARN failures do not fail a script
     [reviews] = status["assets"]
     assert reviews["last_materialization"]["partition"] == NEXT_DAY
     failed = {
@@ -119,7 +143,7 @@ def test_run_over_a_range_runs_each_day_in_order_with_a_live_display(
 def test_status_exits_3_when_a_latest_error_check_failed(
     local_platform: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with cli.local_instance() as instance:
+    with local_instance() as instance:
         instance.report_runless_asset_event(
             dg.AssetCheckEvaluation(
                 asset_key=dg.AssetKey(["cleaned", "users"]),
@@ -130,13 +154,13 @@ def test_status_exits_3_when_a_latest_error_check_failed(
         )
 
     code, status = status_json(capsys, "--select", "group:cleaned")
-    assert code == cli.EXIT_ERROR_CHECK_FAILED
+    assert code == EXIT_ERROR_CHECK_FAILED
     users = next(asset for asset in status["assets"] if asset["asset"] == "cleaned/users")
     assert {"name": "keys_unique", "status": "failed", "severity": "ERROR"}.items() <= next(
         check for check in users["checks"] if check["name"] == "keys_unique"
     ).items()
 
-    assert main(["status"]) == cli.EXIT_ERROR_CHECK_FAILED
+    assert main(["status"]) == EXIT_ERROR_CHECK_FAILED
     assert "keys_unique (ERROR)" in capsys.readouterr().out
 
 
@@ -146,14 +170,14 @@ def test_run_exit_code_tells_failed_runs_from_failed_error_checks() -> None:
             asset_key=dg.AssetKey("a"), check_name="c", passed=False, severity=severity
         )
 
-    def outcome(success: bool, *failed: dg.AssetCheckEvaluation) -> cli.RunOutcome:
-        return cli.RunOutcome(partition=DAY, success=success, checks={dg.AssetKey("a"): [*failed]})
+    def outcome(success: bool, *failed: dg.AssetCheckEvaluation) -> RunOutcome:
+        return RunOutcome(partition=DAY, success=success, checks={dg.AssetKey("a"): [*failed]})
 
     warned = outcome(True, evaluation(dg.AssetCheckSeverity.WARN))
     errored = outcome(True, evaluation(dg.AssetCheckSeverity.ERROR))
-    assert cli.run_exit_code([outcome(True), warned]) == cli.EXIT_OK
-    assert cli.run_exit_code([outcome(True), errored]) == cli.EXIT_ERROR_CHECK_FAILED
-    assert cli.run_exit_code([errored, outcome(False)]) == cli.EXIT_RUN_FAILED
+    assert run_exit_code([outcome(True), warned]) == EXIT_OK
+    assert run_exit_code([outcome(True), errored]) == EXIT_ERROR_CHECK_FAILED
+    assert run_exit_code([errored, outcome(False)]) == EXIT_RUN_FAILED
 
 
 def test_a_range_stops_at_the_first_failed_run(
@@ -168,7 +192,7 @@ def test_a_range_stops_at_the_first_failed_run(
     assert f"raw_job {DAY} FAILED" in out
     assert "failed  run: " in out  # why, not only that
     assert f"1 partitions not run ({NEXT_DAY})" in out
-    with cli.local_instance() as instance:
+    with local_instance() as instance:
         runs = instance.get_runs()
     assert [run.tags["dagster/partition"] for run in runs] == [DAY]
     assert runs[0].status == dg.DagsterRunStatus.FAILURE
@@ -193,7 +217,7 @@ def test_a_range_stops_at_the_first_failed_run(
 def test_usage_errors_exit_2_before_anything_runs(
     local_platform: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
-    assert main(args) == cli.EXIT_USAGE
+    assert main(args) == EXIT_USAGE
 
     assert message in capsys.readouterr().err
     assert not local_platform.exists()
@@ -236,3 +260,76 @@ def test_replay_lineage_sends_the_spool(
     assert main(["replay-lineage"]) == 0
     assert spool.pending() == []
     assert "spooled" in (local_platform / "catalog" / "mcps.json").read_text()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DATAPLATFORM_DATAHUB_SINK", "bogus"),
+        ("DATAPLATFORM_EXECUTOR", "threads"),
+        ("DATAPLATFORM_API_PAGE_SIZE", "0"),
+        ("DATAPLATFORM_DATAHUB_SERVER", "gms:8080"),
+        ("DATAPLATFORM_START_DATE", "2999-01-01"),
+    ],
+)
+def test_a_bad_setting_exits_2_naming_it_before_anything_runs(
+    local_platform: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    value: str,
+) -> None:
+    monkeypatch.setenv(variable, value)
+
+    assert main(["run", "--partition", DAY]) == EXIT_USAGE
+
+    err = capsys.readouterr().err
+    [line] = err.strip().splitlines()
+    assert line.startswith(f"dataplatform: configuration error: {variable}={value!r}: ")
+    assert "Traceback" not in err
+    assert not local_platform.exists()
+
+
+def test_a_data_dir_that_is_a_file_or_an_unusable_dagster_home_exits_2(
+    local_platform: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a_file = local_platform.parent / "a-file"
+    a_file.write_text("not a folder")
+    monkeypatch.setenv("DATAPLATFORM_DATA_DIR", str(a_file))
+    assert main(["run", "--partition", DAY]) == EXIT_USAGE
+    assert "DATAPLATFORM_DATA_DIR=" in capsys.readouterr().err
+
+    monkeypatch.setenv("DATAPLATFORM_DATA_DIR", str(local_platform))
+    monkeypatch.setenv("DAGSTER_HOME", str(a_file / "home"))
+    assert main(["status"]) == EXIT_USAGE
+    assert "DAGSTER_HOME=" in capsys.readouterr().err
+
+
+def test_the_rest_sink_records_the_run_and_replays_the_spool_from_the_cli_without_the_token(
+    local_platform: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = "tok-cli-9f3b-s3cr3t"
+    with GmsStandIn() as gms:
+        monkeypatch.setenv("DATAPLATFORM_DATAHUB_SINK", "rest")
+        monkeypatch.setenv("DATAPLATFORM_DATAHUB_SERVER", gms.url)
+        monkeypatch.setenv("DATAPLATFORM_DATAHUB_TOKEN", token)
+        spool = Spool(local_platform / "catalog" / "spool")
+        spool.append(sample_mcps("spooled-before"))
+
+        assert main(["run", "--job", "raw_job", "--partition", DAY]) == EXIT_OK
+        assert main(["replay-lineage"]) == EXIT_OK
+
+        ingested = {proposal["entityUrn"] for proposal in gms.ingested()}
+        authorised = {r.headers.get("Authorization") for r in gms.requests if r.is_ingest}
+    assert any(urn.startswith("urn:li:dataProcessInstance:") for urn in ingested)
+    assert any("spooled-before" in urn for urn in ingested)
+    assert authorised == {f"Bearer {token}"}
+    assert spool.pending() == []
+    shown = capfd.readouterr()  # the command's and its run worker's output, at the file level
+    everything = shown.out + shown.err
+    assert "Catalog: run recorded in DataHub (rest: sent)" in everything
+    assert token not in everything
+    with local_instance() as instance:
+        [run] = instance.get_runs()
+        logged = "".join(str(e) for e in instance.all_logs(run.run_id))
+    assert token not in logged and token not in json.dumps(run.run_config)

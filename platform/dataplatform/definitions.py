@@ -11,8 +11,6 @@ from pathlib import Path
 
 import dagster as dg
 
-from dataplatform.partitions import daily_partitions
-
 OWNER = "team:data-platform"
 # The daily refresh writes yesterday's partition at 02:00: a materialisation older than a day
 # and a bit means today's refresh has not landed yet; older than two days, a day was missed.
@@ -24,7 +22,7 @@ DAILY_FRESHNESS = dg.FreshnessPolicy.time_window(
 def with_platform_policy(spec: dg.AssetSpec) -> dg.AssetSpec:
     """Cross-cutting policy, applied once: owners, a layer tag by group, daily freshness."""
     spec = spec.merge_attributes(owners=[OWNER], tags={"layer": spec.group_name or "default"})
-    if spec.partitions_def == daily_partitions:
+    if isinstance(spec.partitions_def, dg.DailyPartitionsDefinition):
         spec = spec.replace_attributes(freshness_policy=DAILY_FRESHNESS)
     return spec
 

@@ -1,0 +1,33 @@
+"""The Dagster instance the command uses: DAGSTER_HOME, or ./.dagster_home by default."""
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from dataplatform.settings import SettingsError
+
+DEFAULT_HOME = ".dagster_home"
+
+
+def dagster_home() -> Path:
+    """DAGSTER_HOME, checked: a folder that exists or can be made, and can be written."""
+    given = os.environ.get("DAGSTER_HOME", "")
+    home = Path(given or Path.cwd() / DEFAULT_HOME)
+    shown = f"DAGSTER_HOME={given!r}" if given else f"the default Dagster home {str(home)!r}"
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SettingsError(f"{shown}: cannot be created ({error.strerror})") from None
+    if not os.access(home, os.W_OK | os.X_OK):
+        raise SettingsError(f"{shown}: cannot write there")
+    return home
+
+
+def local_instance() -> dg.DagsterInstance:
+    """The instance in DAGSTER_HOME; a new home gets the embedded default (SQLite)."""
+    home = dagster_home()
+    settings = home / "dagster.yaml"
+    if not settings.exists():
+        settings.write_text("telemetry:\n  enabled: false\n")
+    return dg.DagsterInstance.from_config(str(home))

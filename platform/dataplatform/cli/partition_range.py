@@ -1,0 +1,42 @@
+"""Which partitions a run covers: one given, a range, or the last complete day by default."""
+
+import argparse
+
+import dagster as dg
+
+from dataplatform.cli.errors import UsageError
+
+
+def partitions_to_run(
+    partitions: dg.PartitionsDefinition | None,
+    args: argparse.Namespace,
+    instance: dg.DagsterInstance,
+) -> list[str | None]:
+    if partitions is None:
+        if args.partition or args.first:
+            raise UsageError("this job is not partitioned: drop --partition/--from")
+        return [None]
+    known = list(partitions.get_partition_keys(dynamic_partitions_store=instance))
+    if args.first:
+        last = args.last or args.first
+        for key in (args.first, last):
+            require_partition(key, known)
+        if known.index(args.first) > known.index(last):
+            raise UsageError(f"--from {args.first} comes after --to {last}")
+        return known[known.index(args.first) : known.index(last) + 1]
+    key = args.partition or default_partition(partitions)
+    require_partition(key, known)
+    return [key]
+
+
+def default_partition(partitions: dg.PartitionsDefinition) -> str:
+    """The last complete time window (yesterday, for daily), as the schedule would run."""
+    if not isinstance(partitions, dg.TimeWindowPartitionsDefinition):
+        raise UsageError("this job's partitions have no default: give --partition")
+    return partitions.get_last_partition_key()
+
+
+def require_partition(key: str, known: list[str]) -> None:
+    if key not in known:
+        span = f"{known[0]} .. {known[-1]}" if known else "none yet"
+        raise UsageError(f"unknown partition {key!r} (known: {span})")

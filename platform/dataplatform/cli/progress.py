@@ -1,0 +1,141 @@
+"""Following a run as it executes: what it did so far, a line per asset, a live bar."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import dagster as dg
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from dataplatform.cli import output
+
+
+@dataclass
+class RunOutcome:
+    """What one run did, built from its events while it executes."""
+
+    partition: str | None
+    run_id: str = ""
+    success: bool = False
+    planned: dict[dg.AssetKey, str] = field(default_factory=dict)  # asset -> its step
+    materialized: dict[dg.AssetKey, dict[str, object]] = field(default_factory=dict)
+    checks: dict[dg.AssetKey, list[dg.AssetCheckEvaluation]] = field(default_factory=dict)
+    failed_steps: dict[str, str] = field(default_factory=dict)  # step -> error
+
+    @property
+    def failed_error_checks(self) -> list[dg.AssetCheckEvaluation]:
+        return [
+            evaluation
+            for evaluations in self.checks.values()
+            for evaluation in evaluations
+            if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+        ]
+
+    def failed_assets(self) -> list[dg.AssetKey]:
+        return [
+            key
+            for key, step in self.planned.items()
+            if step in self.failed_steps and key not in self.materialized
+        ]
+
+
+class RunDisplay:
+    """A line per asset as it lands, plus a live bar of done/running/failed on a terminal."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task = progress.add_task("starting", total=None, running="")
+        self.running: set[str] = set()
+
+    def handle(self, entry: dg.EventLogEntry, outcome: RunOutcome) -> None:
+        event = entry.dagster_event
+        if event is None:
+            return
+        if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED:
+            outcome.planned[event.asset_key] = event.step_key
+        elif event.event_type == dg.DagsterEventType.STEP_START:
+            self.running.add(event.step_key)
+        elif event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
+            self.record_materialization(event, outcome)
+        elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            self.record_check(event.asset_check_evaluation_data, outcome)
+        elif event.event_type == dg.DagsterEventType.RUN_FAILURE:
+            self.progress.console.print(f"[red]failed[/]  run: {event.message}")
+        elif event.event_type in (
+            dg.DagsterEventType.STEP_SUCCESS,
+            dg.DagsterEventType.STEP_FAILURE,
+        ):
+            self.running.discard(event.step_key)
+            if event.is_step_failure:
+                self.record_failure(event, outcome)
+        self.refresh(outcome)
+
+    def record_materialization(self, event: dg.DagsterEvent, outcome: RunOutcome) -> None:
+        materialization = event.step_materialization_data.materialization
+        summary = materialization_summary(materialization.metadata)
+        outcome.materialized[materialization.asset_key] = summary
+        rows = f"{summary['rows']} rows" if summary["rows"] is not None else ""
+        self.progress.console.print(
+            f"[green]done[/]    {materialization.asset_key.to_user_string()}  {rows}"
+        )
+
+    def record_check(self, evaluation: dg.AssetCheckEvaluation, outcome: RunOutcome) -> None:
+        outcome.checks.setdefault(evaluation.asset_key, []).append(evaluation)
+        if not evaluation.passed:
+            self.progress.console.print(
+                f"[yellow]check[/]   {evaluation.asset_key.to_user_string()} "
+                f"{evaluation.check_name} failed ({evaluation.severity.value})"
+            )
+
+    def record_failure(self, event: dg.DagsterEvent, outcome: RunOutcome) -> None:
+        error = event.step_failure_data.error
+        message = error.message.strip().splitlines()[0] if error else "failed"
+        outcome.failed_steps[event.step_key] = message
+        self.progress.console.print(f"[red]failed[/]  {event.step_key}: {message}")
+
+    def refresh(self, outcome: RunOutcome) -> None:
+        failed = len(outcome.failed_assets())
+        self.progress.update(
+            self.task,
+            total=len(outcome.planned) or None,
+            completed=len(outcome.materialized),
+            description=f"assets ([red]{failed} failed[/])" if failed else "assets",
+            running=", ".join(
+                key.to_user_string()
+                for key, step in outcome.planned.items()
+                if step in self.running
+            ),
+        )
+
+
+@contextmanager
+def live_progress() -> Iterator[RunDisplay]:
+    """The live bar only on a terminal: in CI and pipes the per-asset lines are enough."""
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("[cyan]{task.fields[running]}"),
+        console=output.console,
+        disable=not output.console.is_terminal,
+    )
+    with progress:
+        yield RunDisplay(progress)
+
+
+def materialization_summary(metadata: dict[str, dg.MetadataValue]) -> dict[str, object]:
+    rows = metadata.get("dagster/row_count")
+    path = metadata.get("path")
+    return {
+        "rows": rows.value if rows else None,
+        "path": output.relative(str(path.value)) if path else None,
+    }
