@@ -5,15 +5,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import dagster as dg
 import mlflow
 import pytest
 from mlflow.tracking import MlflowClient
 
 from dataplatform.models.tracking import (
+    MlflowTracking,
     embedded_artifact_location,
     embedded_tracking_uri,
-    mlflow_resource,
 )
 
 
@@ -25,8 +24,12 @@ class LocalMlflow:
     def client(self) -> MlflowClient:
         return MlflowClient(tracking_uri=self.tracking_uri)
 
-    def resource(self, experiment_name: str = "tests") -> dg.ResourceDefinition:
-        return mlflow_resource(self.tracking_uri, self.artifact_location, experiment_name)
+    def resource(self, experiment_name: str = "tests") -> MlflowTracking:
+        return MlflowTracking(
+            tracking_uri=self.tracking_uri,
+            artifact_location=self.artifact_location,
+            experiment_name=experiment_name,
+        )
 
 
 @pytest.fixture(scope="session")
@@ -38,12 +41,17 @@ def mlflow_template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def local_mlflow(tmp_path: Path, mlflow_template_db: Path) -> Iterator[LocalMlflow]:
+def local_mlflow(
+    tmp_path: Path, mlflow_template_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[LocalMlflow]:
     data = tmp_path / "mlflow_data"
     (data / "mlflow").mkdir(parents=True)
     shutil.copy(mlflow_template_db, data / "mlflow" / "mlflow.db")
     previous_uri = mlflow.get_tracking_uri()
     local = LocalMlflow(embedded_tracking_uri(str(data)), embedded_artifact_location(str(data)))
+    # `mlflow.set_tracking_uri` also sets MLFLOW_TRACKING_URI, which the platform's settings
+    # read: monkeypatched, so it is restored and later tests do not track into ./mlflow.db.
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", local.tracking_uri)
     mlflow.set_tracking_uri(local.tracking_uri)
     # Runs started outside the resource must not fall into the Default experiment, whose
     # artifacts go to ./mlruns in the working directory.

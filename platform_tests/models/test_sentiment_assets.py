@@ -24,7 +24,7 @@ from dataplatform.defs.models.sentiment_assets import (
 from dataplatform.defs.quality.assets import quality_key
 from dataplatform.demo_api import DemoApiServer
 from dataplatform.models.registry import CHAMPION, champion_uri
-from dataplatform.models.tracking import mlflow_resource
+from dataplatform.models.tracking import MlflowTracking
 from dataplatform.partitions import daily_partitions
 from dataplatform.quality.reports import ReportStore
 from dataplatform.resources.parquet_io_manager import ParquetIOManager
@@ -89,7 +89,7 @@ def data(cleaned_reviews: Path, tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
-def model_resources(data: Path, mlflow: dg.ResourceDefinition) -> dict[str, object]:
+def model_resources(data: Path, mlflow: MlflowTracking) -> dict[str, object]:
     return {
         "io_manager": ParquetIOManager(base_path=str(data)),
         "mlflow": mlflow,
@@ -105,7 +105,7 @@ def model_resources(data: Path, mlflow: dg.ResourceDefinition) -> dict[str, obje
 def train(
     data: Path,
     instance: dg.DagsterInstance,
-    mlflow: dg.ResourceDefinition,
+    mlflow: MlflowTracking,
     embeddings: dict = SMALL_EMBEDDINGS,
     **training: object,
 ) -> dg.ExecuteInProcessResult:
@@ -125,7 +125,7 @@ def train(
 
 
 def predict(
-    data: Path, instance: dg.DagsterInstance, mlflow: dg.ResourceDefinition, day: str
+    data: Path, instance: dg.DagsterInstance, mlflow: MlflowTracking, day: str
 ) -> pd.DataFrame:
     result = dg.materialize(
         [dg.AssetSpec(REVIEWS_KEY, partitions_def=daily_partitions), *sentiment_assets],
@@ -253,7 +253,7 @@ def mlflow_pyfunc_predict(model_uri: str, texts: list[str]) -> pd.DataFrame:
 def test_unreachable_mlflow_fails_at_once_and_registers_nothing(
     data: Path, instance: dg.DagsterInstance, local_mlflow: LocalMlflow
 ) -> None:
-    unreachable = mlflow_resource("http://127.0.0.1:9", experiment_name="tests")
+    unreachable = MlflowTracking(tracking_uri="http://127.0.0.1:9", experiment_name="tests")
 
     result = train(data, instance, unreachable)
 

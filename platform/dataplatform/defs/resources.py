@@ -9,9 +9,9 @@ from dataplatform.entities.truth import EntityTruth
 from dataplatform.executors import executor_from
 from dataplatform.landing.zone import LandingZone
 from dataplatform.models.tracking import (
+    MlflowTracking,
     embedded_artifact_location,
     embedded_tracking_uri,
-    mlflow_resource,
 )
 from dataplatform.quality.alerts import AlertSink
 from dataplatform.quality.reports import ReportStore
@@ -51,12 +51,13 @@ def source_api(settings: PlatformSettings) -> SourceApiClient:
     )
 
 
-def mlflow_tracking(settings: PlatformSettings) -> dg.ResourceDefinition:
+def mlflow_tracking(settings: PlatformSettings) -> MlflowTracking:
     """A tracking server when MLFLOW_TRACKING_URI is set, else a SQLite store in the data dir."""
     if settings.mlflow_tracking_uri:
-        return mlflow_resource(settings.mlflow_tracking_uri)
-    return mlflow_resource(
-        embedded_tracking_uri(settings.data_dir), embedded_artifact_location(settings.data_dir)
+        return MlflowTracking(tracking_uri=settings.mlflow_tracking_uri)
+    return MlflowTracking(
+        tracking_uri=embedded_tracking_uri(settings.data_dir),
+        artifact_location=embedded_artifact_location(settings.data_dir),
     )
 
 

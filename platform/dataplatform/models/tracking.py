@@ -1,4 +1,5 @@
-"""The MLflow tracking resource (dagster-mlflow's) and a fast check that MLflow is reachable.
+"""The MLflow tracking resource (dagster-mlflow's run-per-Dagster-run tracking, typed) and a fast
+check that MLflow is reachable.
 
 Embedded default: a SQLite tracking store and an artifact folder in the data directory;
 production points the tracking URI at an MLflow server.
@@ -8,14 +9,17 @@ import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any, Self
 
 import dagster as dg
 import mlflow
 import pandas as pd
-from dagster_mlflow import mlflow_tracking
-from dagster_mlflow.resources import CONFIG_SCHEMA, MlFlow
+from dagster_mlflow.resources import MlFlow
+from mlflow.entities import Run
+from mlflow.entities.run_status import RunStatus
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
@@ -74,31 +78,72 @@ def ensure_experiment(experiment_name: str, artifact_location: str | None) -> No
             raise
 
 
-@dg.resource(
-    config_schema={
-        **CONFIG_SCHEMA,
-        "artifact_location": dg.Field(
-            dg.Noneable(str),
-            default_value=None,
-            is_required=False,
-            description="Artifact root of a new experiment (the embedded default's folder).",
-        ),
-    },
-    description="dagster-mlflow's run-per-Dagster-run tracking, after a reachability check.",
-)
-def mlflow_tracking_with_check(context: dg.InitResourceContext) -> Iterator[MlFlow]:
-    """dagster-mlflow's `mlflow_tracking`, failing fast when MLflow is unreachable and ending
-    the MLflow run after each step (a later step of the same Dagster run resumes it)."""
-    config = context.resource_config
-    tracking_uri = config["mlflow_tracking_uri"] or mlflow.get_tracking_uri()
-    check_reachable(tracking_uri)
-    mlflow.set_tracking_uri(tracking_uri)
-    ensure_experiment(config["experiment_name"], config["artifact_location"])
-    end_runs_left_active(context.log)
-    try:
-        yield from mlflow_tracking.resource_fn(context)
-    finally:
-        mlflow.end_run()
+class MlflowTracking(dg.ConfigurableResource):
+    """dagster-mlflow's tracking as a typed resource: one MLflow run per Dagster run, found by
+    its `dagster_run_id` tag so a later step resumes it, after a reachability check.
+
+    Each step checks MLflow is reachable, ensures the experiment (with its artifact root),
+    ends runs an earlier step left active in the process, then enters the Dagster run's MLflow
+    run, which it ends when the step is over."""
+
+    tracking_uri: str | None = None
+    experiment_name: str = DEFAULT_EXPERIMENT
+    artifact_location: str | None = None
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[Self]:
+        tracking_uri = self.tracking_uri or mlflow.get_tracking_uri()
+        check_reachable(tracking_uri)
+        mlflow.set_tracking_uri(tracking_uri)
+        ensure_experiment(self.experiment_name, self.artifact_location)
+        end_runs_left_active(context.log)
+        try:
+            # dagster-mlflow's own setup: the run by tag (or a new one), its tags.
+            run = MlFlow(context.replace_config(self._dagster_mlflow_config(tracking_uri)))
+            yield self
+            run.cleanup_on_error()
+        finally:
+            mlflow.end_run()
+
+    def _dagster_mlflow_config(self, tracking_uri: str) -> dict[str, Any]:
+        return {
+            "experiment_name": self.experiment_name,
+            "mlflow_tracking_uri": tracking_uri,
+            "parent_run_id": None,
+            "mlflow_run_id": None,
+            "env": {},
+            "env_to_tag": None,
+            "extra_tags": {},
+        }
+
+    def active_run(self) -> Run:
+        """The Dagster run's MLflow run (or a nested run started in it)."""
+        run = mlflow.active_run()
+        if run is None:
+            raise RuntimeError("No active MLflow run: use the `mlflow` resource inside a step")
+        return run
+
+    def start_run(self, run_name: str, nested: bool = True) -> mlflow.ActiveRun:
+        return mlflow.start_run(run_name=run_name, nested=nested)
+
+    def end_run(self, status: str = RunStatus.to_string(RunStatus.FINISHED)) -> None:
+        """Also what dagster-mlflow's `end_mlflow_on_run_finished` hook calls."""
+        mlflow.end_run(status=status)
+
+    def log_params(self, params: dict[str, Any]) -> None:
+        MlFlow.log_params(params)  # in chunks of 100, MLflow's limit per call
+
+    def log_metrics(self, metrics: dict[str, float]) -> None:
+        mlflow.log_metrics(metrics)
+
+    def log_artifacts(self, folder: str, artifact_path: str | None = None) -> None:
+        mlflow.log_artifacts(folder, artifact_path=artifact_path)
+
+    def set_tags(self, tags: dict[str, Any]) -> None:
+        mlflow.set_tags(tags)
+
+    def set_tag(self, key: str, value: Any) -> None:
+        mlflow.set_tag(key, value)
 
 
 def end_runs_left_active(log: dg.DagsterLogManager | None) -> None:
@@ -111,21 +156,6 @@ def end_runs_left_active(log: dg.DagsterLogManager | None) -> None:
         if log is not None:
             log.warning(f"Ending MLflow run {run.info.run_id}, left active by an earlier step")
         mlflow.end_run()
-
-
-def mlflow_resource(
-    tracking_uri: str,
-    artifact_location: str | None = None,
-    experiment_name: str = DEFAULT_EXPERIMENT,
-) -> dg.ResourceDefinition:
-    """The `mlflow` resource for assets with `required_resource_keys={"mlflow"}`."""
-    return mlflow_tracking_with_check.configured(
-        {
-            "experiment_name": experiment_name,
-            "mlflow_tracking_uri": tracking_uri,
-            "artifact_location": artifact_location,
-        }
-    )
 
 
 def log_pyfunc(

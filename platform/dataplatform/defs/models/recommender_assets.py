@@ -13,8 +13,10 @@ import dagster as dg
 import mlflow
 import numpy as np
 import pandas as pd
+from mlflow.pyfunc import PyFuncModel
 
 from dataplatform.catalog.ml_models import describe_model
+from dataplatform.catalog.sink import DataHubSink
 from dataplatform.models.recommender import (
     RECOMMENDATION_DTYPES,
     TOP_K,
@@ -31,7 +33,7 @@ from dataplatform.models.registry import (
     promotion_metadata,
     register_and_promote,
 )
-from dataplatform.models.tracking import log_pyfunc
+from dataplatform.models.tracking import MlflowTracking, log_pyfunc
 from dataplatform.partitions import daily_partitions
 from dataplatform.resources.parquet_io_manager import ALLOW_MISSING_PARTITIONS, COLUMNS
 
@@ -79,18 +81,21 @@ class RecommendationsConfig(dg.Config):
             metadata={COLUMNS: TRAINING_COLUMNS, ALLOW_MISSING_PARTITIONS: True},
         )
     },
-    required_resource_keys={"mlflow", "datahub"},
     kinds={"scikitlearn", "mlflow"},
 )
 def recommender(
-    context: dg.AssetExecutionContext, config: RecommenderConfig, listens: pd.DataFrame
+    context: dg.AssetExecutionContext,
+    config: RecommenderConfig,
+    listens: pd.DataFrame,
+    mlflow: MlflowTracking,
+    datahub: DataHubSink,
 ) -> dg.MaterializeResult:
     train, holdout = split_by_time(listens, config.holdout_days)
     evaluation = evaluate(fit(train, config.factors, config.seed), train, holdout)
     model = fit(listens, config.factors, config.seed)
     hyperparameters = {"factors": model.factors, "holdout_days": config.holdout_days}
     metrics = evaluation.as_metrics()
-    model_uri = log_training_run(context, listens, model, hyperparameters, metrics)
+    model_uri = log_training_run(mlflow, listens, model, hyperparameters, metrics)
     promotion = register_and_promote(
         model_uri,
         config.model_name,
@@ -101,7 +106,7 @@ def recommender(
     )
     context.log.info(promotion.decision)
     delivery = describe_model(
-        context.resources.datahub,
+        datahub,
         model_name=config.model_name,
         version=promotion.version,
         hyperparameters=hyperparameters,
@@ -122,14 +127,13 @@ def recommender(
 
 
 def log_training_run(
-    context: dg.AssetExecutionContext,
+    tracking: MlflowTracking,
     listens: pd.DataFrame,
     model: Recommender,
     hyperparameters: dict[str, object],
     metrics: dict[str, float],
 ) -> str:
     """One MLflow run (nested in the Dagster run's) with the model as a pyfunc; its URI."""
-    tracking = context.resources.mlflow
     example = listens[["user_id", "track_id"]].dropna().head(20).astype(np.int64)
     with tracking.start_run(run_name="recommender", nested=True):
         tracking.log_params({**hyperparameters, **training_data_identity(listens)})
@@ -163,19 +167,21 @@ def champion_score(champion_uri: str, train: pd.DataFrame, holdout: pd.DataFrame
     ),
     ins={"listens": dg.AssetIn(LISTENS, metadata={COLUMNS: ["user_id", "track_id"]})},
     deps=[RECOMMENDER],
-    required_resource_keys={"mlflow"},
     kinds={"mlflow"},
     output_required=False,
 )
 def recommendations(
-    context: dg.AssetExecutionContext, config: RecommendationsConfig, listens: pd.DataFrame
+    context: dg.AssetExecutionContext,
+    config: RecommendationsConfig,
+    listens: pd.DataFrame,
+    mlflow: MlflowTracking,  # points MLflow at the tracking store and registry
 ) -> Iterator[dg.Output[pd.DataFrame]]:
     version = champion_version(config.model_name)
     if version is None:
         context.log.warning(no_champion_yet(config.model_name))
         return
     # The version read above, even if a training moves the alias meanwhile.
-    champion = mlflow.pyfunc.load_model(f"models:/{config.model_name}/{version.version}")
+    champion = load_model_version(config.model_name, version.version)
     table = champion.predict(listens.dropna().astype(np.int64))
     model = champion.unwrap_python_model().model
     yield dg.Output(
@@ -187,3 +193,7 @@ def recommendations(
             "known_tracks": len(model.track_ids),
         },
     )
+
+
+def load_model_version(model_name: str, version: str | int) -> PyFuncModel:
+    return mlflow.pyfunc.load_model(f"models:/{model_name}/{version}")

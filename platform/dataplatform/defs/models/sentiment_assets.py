@@ -16,6 +16,7 @@ import pandas as pd
 from gensim.models import KeyedVectors
 
 from dataplatform.catalog.ml_models import describe_model
+from dataplatform.catalog.sink import DataHubSink
 from dataplatform.defs.quality.assets import failed_training_guards
 from dataplatform.models.embeddings import EmbeddingParams, document_vectors, train_word2vec
 from dataplatform.models.registry import (
@@ -38,7 +39,7 @@ from dataplatform.models.sentiment import (
     roc_curve_figure,
     train_sentiment,
 )
-from dataplatform.models.tracking import log_pyfunc
+from dataplatform.models.tracking import MlflowTracking, log_pyfunc
 from dataplatform.partitions import daily_partitions
 from dataplatform.quality.model_evaluation import model_evaluation_report
 from dataplatform.quality.reports import QualityReport, ReportStore, report_metadata
@@ -97,21 +98,19 @@ class SentimentTrainingConfig(dg.Config):
     key=EMBEDDINGS_KEY,
     group_name="models",
     ins={"reviews": ALL_REVIEWS},
-    required_resource_keys={"mlflow"},
     kinds={"gensim", "mlflow"},
     description="Word2Vec vectors of the review corpus (in MLflow); the table points to them.",
 )
 def review_embeddings(
-    context: dg.AssetExecutionContext, config: EmbeddingConfig, reviews: pd.DataFrame
+    config: EmbeddingConfig, reviews: pd.DataFrame, mlflow: MlflowTracking
 ) -> dg.Output[pd.DataFrame]:
     texts = reviews["text"].dropna().astype(str)
     vectors = train_word2vec(texts, config.params())
-    tracker = context.resources.mlflow
-    tracker.log_params({f"word2vec.{name}": value for name, value in config.model_dump().items()})
+    mlflow.log_params({f"word2vec.{name}": value for name, value in config.model_dump().items()})
     with tempfile.TemporaryDirectory() as folder:
         vectors.save(str(Path(folder) / VECTORS_FILE))
-        tracker.log_artifacts(folder, artifact_path=EMBEDDINGS_ARTIFACT)
-    run = tracker.active_run()
+        mlflow.log_artifacts(folder, artifact_path=EMBEDDINGS_ARTIFACT)
+    run = mlflow.active_run()
     table = pd.DataFrame(
         {
             "mlflow_run_id": [run.info.run_id],
@@ -133,7 +132,6 @@ def load_embeddings(artifact_uri: str) -> KeyedVectors:
     key=SENTIMENT_MODEL_KEY,
     group_name="models",
     ins={"reviews": ALL_REVIEWS, "embeddings": dg.AssetIn(key=EMBEDDINGS_KEY)},
-    required_resource_keys={"mlflow", "datahub", "quality_reports"},
     kinds={"scikitlearn", "mlflow"},
     description=(
         "Three sentiment classifiers compared on one split; the best is registered in MLflow and"
@@ -145,6 +143,9 @@ def sentiment_model(
     config: SentimentTrainingConfig,
     reviews: pd.DataFrame,
     embeddings: pd.DataFrame,
+    mlflow: MlflowTracking,
+    datahub: DataHubSink,
+    quality_reports: ReportStore,
 ) -> dg.Output[pd.DataFrame]:
     refuse_data_that_failed_blocking_checks(context.instance)
     labelled = labelled_reviews(reviews)
@@ -157,13 +158,12 @@ def sentiment_model(
         config.test_size,
         config.max_training_rows,
     )
-    tracker = context.resources.mlflow
-    tracker.set_tags(training_data_tags(context, len(labelled)))
-    tracker.log_params(config.model_dump())
+    mlflow.set_tags(training_data_tags(context, len(labelled)))
+    mlflow.log_params(config.model_dump())
     for result in training.results:
         log_candidate(result)
     challenger = best_candidate(training.results, config.promotion_metric)
-    model_uri = log_challenger(tracker, training, challenger)
+    model_uri = log_challenger(mlflow, training, challenger)
     promotion = register_and_promote(
         model_uri,
         MODEL_NAME,
@@ -173,9 +173,9 @@ def sentiment_model(
         margin=config.promotion_margin,
     )
     context.log.info(promotion.decision)
-    evaluation = evaluation_report(training, challenger, context.resources.quality_reports)
+    evaluation = evaluation_report(training, challenger, quality_reports)
     delivery = describe_model(
-        context.resources.datahub,
+        datahub,
         model_name=MODEL_NAME,
         version=promotion.version,
         hyperparameters={"candidate": challenger.name, **flat_params(config.model_dump())},
@@ -186,7 +186,7 @@ def sentiment_model(
     )
     table = candidates_table(training.results, challenger, promotion)
     metadata = {
-        **model_metadata(tracker, promotion, table),
+        **model_metadata(mlflow, promotion, table),
         **{f"evaluation_{name}": value for name, value in report_metadata(evaluation).items()},
         "catalog": delivery.status,
     }
@@ -262,7 +262,7 @@ def flat_params(params: dict[str, object]) -> dict[str, str]:
 
 
 def log_challenger(
-    tracker: object, training: SentimentTraining, challenger: CandidateResult
+    tracker: MlflowTracking, training: SentimentTraining, challenger: CandidateResult
 ) -> str:
     """Logs the best candidate as a pyfunc that scores raw text; returns its model URI."""
     model = SentimentModel(training.vectors, challenger.classifier)
@@ -291,7 +291,7 @@ def candidates_table(
     return table
 
 
-def model_metadata(tracker: object, promotion: Promotion, table: pd.DataFrame) -> dict:
+def model_metadata(tracker: MlflowTracking, promotion: Promotion, table: pd.DataFrame) -> dict:
     run = tracker.active_run()
     metrics = table.drop(columns=["registered_version"]).round(4)
     metadata = {
@@ -314,7 +314,6 @@ def model_metadata(tracker: object, promotion: Promotion, table: pd.DataFrame) -
     partitions_def=daily_partitions,
     ins={"reviews": dg.AssetIn(key=REVIEWS_KEY)},
     deps=[SENTIMENT_MODEL_KEY],
-    required_resource_keys={"mlflow"},
     kinds={"mlflow"},
     output_required=False,
     description=(
@@ -323,7 +322,7 @@ def model_metadata(tracker: object, promotion: Promotion, table: pd.DataFrame) -
     ),
 )
 def sentiment_predictions(
-    context: dg.AssetExecutionContext, reviews: pd.DataFrame
+    context: dg.AssetExecutionContext, reviews: pd.DataFrame, mlflow: MlflowTracking
 ) -> Iterator[dg.Output[pd.DataFrame]]:
     champion = champion_version(MODEL_NAME)
     if champion is None:
@@ -340,7 +339,7 @@ def sentiment_predictions(
         }
     )
     monitoring = labelled_performance(table)
-    context.resources.mlflow.log_metrics(monitoring)
+    mlflow.log_metrics(monitoring)
     yield dg.Output(table, metadata={"model_version": str(champion.version), **monitoring})
 
 

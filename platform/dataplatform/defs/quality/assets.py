@@ -21,7 +21,8 @@ from dataplatform.landing.datasets import TABULAR_DATASETS, LandingDataset
 from dataplatform.partitions import daily_partitions
 from dataplatform.quality import checks
 from dataplatform.quality.checks import DRIFT_CHECKS, INTEGRITY_CHECKS, QualityCheck
-from dataplatform.quality.reports import QualityReport, report_metadata, summary_table
+from dataplatform.quality.reports import QualityReport, ReportStore, report_metadata, summary_table
+from dataplatform.resources.parquet_io_manager import ParquetIOManager
 
 QUALITY = "quality"
 DRIFT_REFERENCE_DAYS = 7
@@ -29,7 +30,6 @@ DRIFT_REFERENCE_DAYS = 7
 MIN_ROWS_TO_JUDGE = 20
 # Row bookkeeping added by the landing zone: not data to judge.
 LANDING_COLUMNS = ("_source_file", "_row_number", "_sheet", "_landed_at")
-RESOURCES = {"quality_reports", "datahub"}
 
 
 def quality_key(source: dg.AssetKey) -> dg.AssetKey:
@@ -55,11 +55,15 @@ def build_integrity_asset(
         partitions_def=partitions_def,
         ins={"table": dg.AssetIn(key=source)},
         check_specs=checks.check_specs(INTEGRITY_CHECKS, key),
-        required_resource_keys=RESOURCES,
         kinds={"deepchecks", "parquet"},
         description=f"Deepchecks data-integrity report on {source.to_user_string()}.",
     )
-    def integrity(context: dg.AssetExecutionContext, table: pd.DataFrame):
+    def integrity(
+        context: dg.AssetExecutionContext,
+        table: pd.DataFrame,
+        quality_reports: ReportStore,
+        datahub: DataHubSink,
+    ):
         from dataplatform.quality.integrity import integrity_report  # slow import, see reports
 
         if columns is not None:
@@ -71,9 +75,9 @@ def build_integrity_asset(
             )
             return
         report = integrity_report(
-            table, context.resources.quality_reports, source.path, context.partition_key, exclude
+            table, quality_reports, source.path, context.partition_key, exclude
         )
-        yield from report_outputs(context, report, INTEGRITY_CHECKS, source)
+        yield from report_outputs(context, datahub, report, INTEGRITY_CHECKS, source)
 
     return integrity
 
@@ -90,17 +94,23 @@ def build_drift_asset(spec: TableSpec, label: str | None = None) -> dg.AssetsDef
         partitions_def=daily_partitions,
         ins={"current": dg.AssetIn(key=source)},
         check_specs=checks.check_specs(DRIFT_CHECKS, key),
-        required_resource_keys={*RESOURCES, "io_manager"},
         kinds={"deepchecks", "parquet"},
         description=(
             f"Deepchecks train-test validation of {source.to_user_string()} against its previous"
             f" {DRIFT_REFERENCE_DAYS} days."
         ),
     )
-    def drift(context: dg.AssetExecutionContext, current: pd.DataFrame):
+    def drift(
+        context: dg.AssetExecutionContext,
+        current: pd.DataFrame,
+        quality_reports: ReportStore,
+        datahub: DataHubSink,
+        # An IO manager is not a `ConfigurableResource`: Dagster takes it as a `ResourceParam`.
+        io_manager: dg.ResourceParam[ParquetIOManager],
+    ):
         from dataplatform.quality.drift import drift_report  # slow import, see reports
 
-        reference = reference_partitions(context, source)
+        reference = reference_partitions(io_manager, source, context.partition_key)
         if reference.empty:
             yield dg.Output(summary_table_empty(), metadata={"reference_rows": 0})
             yield from checks.passed_without_report(DRIFT_CHECKS, "no reference partition yet")
@@ -108,35 +118,38 @@ def build_drift_asset(spec: TableSpec, label: str | None = None) -> dg.AssetsDef
         report = drift_report(
             reference[[c for c in declared if c in reference.columns]],
             current[[c for c in declared if c in current.columns]],
-            context.resources.quality_reports,
+            quality_reports,
             ["drift", *source.path],
             context.partition_key,
             exclude=ignored,
             label=label,
         )
-        yield from report_outputs(context, report, DRIFT_CHECKS, source, len(reference))
+        yield from report_outputs(context, datahub, report, DRIFT_CHECKS, source, len(reference))
 
     return drift
 
 
-def reference_partitions(context: dg.AssetExecutionContext, source: dg.AssetKey) -> pd.DataFrame:
+def reference_partitions(
+    io_manager: ParquetIOManager, source: dg.AssetKey, partition_key: str
+) -> pd.DataFrame:
     """The previous `DRIFT_REFERENCE_DAYS` partitions of `source` that exist."""
-    day = date.fromisoformat(context.partition_key)
+    day = date.fromisoformat(partition_key)
     previous = [(day - timedelta(days=n)).isoformat() for n in range(DRIFT_REFERENCE_DAYS, 0, -1)]
-    paths = [context.resources.io_manager.path_for(source, day) for day in previous]
+    paths = [io_manager.path_for(source, day) for day in previous]
     frames = [pd.read_parquet(str(path)) for path in paths if path.exists()]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def report_outputs(
     context: dg.AssetExecutionContext,
+    datahub: DataHubSink,
     report: QualityReport,
     quality_checks: Sequence[QualityCheck],
     source: dg.AssetKey,
     reference_rows: int | None = None,
 ) -> Iterator[dg.Output | dg.AssetCheckResult]:
     results = checks.check_results(report, quality_checks)
-    delivery = emit_assertions(context, results, source, quality_checks)
+    delivery = emit_assertions(context, datahub, results, source, quality_checks)
     metadata = report_metadata(report) | {"datahub/assertions": delivery}
     if reference_rows is not None:
         metadata["reference_rows"] = reference_rows
@@ -146,12 +159,12 @@ def report_outputs(
 
 def emit_assertions(
     context: dg.AssetExecutionContext,
+    datahub: DataHubSink,
     results: list[dg.AssetCheckResult],
     source: dg.AssetKey,
     quality_checks: Sequence[QualityCheck],
 ) -> str:
     """The check results as assertions on the judged table, where the catalog shows them."""
-    datahub: DataHubSink = context.resources.datahub
     runs = check_runs(
         results,
         source,

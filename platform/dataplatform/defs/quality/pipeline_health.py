@@ -10,6 +10,7 @@ from dataplatform.quality.health import (
     summary_markdown,
     with_failed_checks,
 )
+from dataplatform.quality.reports import ReportStore
 
 
 @dg.asset(
@@ -17,15 +18,16 @@ from dataplatform.quality.health import (
     key_prefix=["quality"],
     group_name="quality",
     partitions_def=daily_partitions,
-    required_resource_keys={"quality_reports"},
     kinds={"parquet"},
     description="Run success rate, step durations, rows, freshness and failed checks of a day.",
 )
-def pipeline_health(context: dg.AssetExecutionContext) -> dg.Output[pd.DataFrame]:
+def pipeline_health(
+    context: dg.AssetExecutionContext, quality_reports: ReportStore
+) -> dg.Output[pd.DataFrame]:
     window = context.partition_time_window
     health = pipeline_health_figures(context.instance, window.start, window.end)
     day = context.partition_key
-    path = context.resources.quality_reports.report_path(["pipeline_health"], day)
+    path = quality_reports.report_path(["pipeline_health"], day)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(summary_html(health, day), encoding="utf-8")
     return dg.Output(
