@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -18,7 +19,9 @@ import httpx
 import pytest
 
 from dataplatform.demo_api import DemoApiConfig, DemoApiServer, FaultConfig, true_entity_ids
+from dataplatform.demo_api.endpoints import ENDPOINTS, Endpoint, day_table
 from dataplatform.demo_api.vocab import NICKNAMES
+from platform_tests.demo_data import SMALL
 
 START = date(2026, 1, 1)
 DAY = date(2026, 1, 5)
@@ -33,12 +36,14 @@ FIELDS = {
     },
     "listen_history": {"listen_id", "user_id", "track_id", "listened_at", "ms_played", "device"},
     "reviews": {"review_id", "user_id", "track_id", "rating", "text", "created_at"},
+    "playlists": {"playlist_id", "user_id", "name", "is_public", "track_ids", "updated_at"},
 }  # fmt: skip
 DAY_STAMP_FIELD = {
     "users": "updated_at",
     "tracks": "updated_at",
     "listen_history": "listened_at",
     "reviews": "created_at",
+    "playlists": "updated_at",
 }
 
 
@@ -103,6 +108,29 @@ def test_same_seed_gives_identical_pages_and_another_seed_differs(api: httpx.Cli
     with DemoApiServer(DemoApiConfig(seed=7)) as other, _client(other) as other_client:
         assert _page(api, "users", DAY) != _page(other_client, "users", DAY)
         assert _page(api, "listen_history", DAY) != _page(other_client, "listen_history", DAY)
+
+
+def test_every_registered_endpoint_is_served_and_has_its_contract_here(
+    api: httpx.Client,
+) -> None:
+    names = {endpoint.name for endpoint in ENDPOINTS}
+    assert set(FIELDS) == set(DAY_STAMP_FIELD) == names  # a new endpoint states its contract
+    paths = api.get("/openapi.json").json()["paths"]
+    assert set(paths) == {"/health", *(f"/{name}" for name in names)}
+    for endpoint in ENDPOINTS:
+        assert paths[f"/{endpoint.name}"]["get"]["description"] == endpoint.description
+        assert _page(api, endpoint.name, DAY, size=10)["total"] > 0
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda endpoint: endpoint.name)
+def test_each_endpoints_volume_knob_sets_its_volume(endpoint: Endpoint) -> None:
+    day = SMALL.start_date + timedelta(days=3)
+    knob, volume = endpoint.volume.knob, endpoint.volume.of(SMALL)
+    if endpoint.volume.default is None:
+        bigger = replace(SMALL, **{knob: 2 * volume})
+    else:
+        bigger = replace(SMALL, volumes={knob: 2 * volume})
+    assert day_table(bigger, endpoint.name, day).total > day_table(SMALL, endpoint.name, day).total
 
 
 def test_every_endpoint_returns_exactly_the_contract_fields(api: httpx.Client) -> None:
@@ -187,6 +215,12 @@ def test_payloads_contain_every_kind_of_dirt(api: httpx.Client) -> None:
     assert any(isinstance(row["user_id"], str) for row in items["listen_history"])
     clean_ratings = [row["rating"] for row in items["reviews"] if isinstance(row["rating"], int)]
     assert set(clean_ratings) == {1, 2, 3, 4, 5}
+    playlists = items["playlists"]
+    assert {row["is_public"] for row in playlists} >= {True, False, None}
+    assert any(isinstance(row["is_public"], str) for row in playlists)  # "yes", "N", ...
+    assert any(isinstance(row["track_ids"], str) for row in playlists)  # "12,7,30"
+    lists = [row["track_ids"] for row in playlists if isinstance(row["track_ids"], list)]
+    assert [] in lists and all(len(set(tracks)) == len(tracks) for tracks in lists)
 
 
 def test_duplicate_persons_map_to_a_root_with_similar_details(api: httpx.Client) -> None:

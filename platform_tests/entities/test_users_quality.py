@@ -9,7 +9,7 @@ import pytest
 from dataplatform.cleaning.tables import USERS as USERS_TABLE
 from dataplatform.cleaning.validation import clean_table
 from dataplatform.demo_api import DemoApiConfig
-from dataplatform.demo_api.generator import day_table
+from dataplatform.demo_api.endpoints import day_table
 from dataplatform.demo_api.ground_truth import true_entity_ids
 from dataplatform.entities.resolution import (
     entity_pairs,

@@ -8,6 +8,7 @@ import pytest
 
 from dataplatform.defs.ingestion.assets import raw_assets
 from dataplatform.demo_api import DemoApiConfig, DemoApiServer, FaultConfig
+from dataplatform.demo_api.endpoints import ENDPOINTS
 from dataplatform.resources.parquet_io_manager import ParquetIOManager
 from dataplatform.resources.source_api import SourceApiClient
 from platform_tests.demo_data import DAY, SMALL
@@ -38,7 +39,10 @@ def test_each_endpoint_lands_in_its_daily_partition_with_extraction_metadata(
         result = extract(demo_api, tmp_path, instance, page_size=250)
 
     assert result.success
-    for endpoint in ("tracks", "users", "listen_history", "reviews"):
+    assert {key.to_user_string() for asset in raw_assets for key in asset.keys} == {
+        f"raw/{endpoint.name}" for endpoint in ENDPOINTS
+    }
+    for endpoint in (endpoint.name for endpoint in ENDPOINTS):
         path = tmp_path / "raw" / endpoint / f"{DAY}.parquet"
         metadata = materialization_metadata(result, "raw", endpoint)
         assert pq.read_table(path).num_rows == metadata["dagster/row_count"].value > 0

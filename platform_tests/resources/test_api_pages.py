@@ -5,10 +5,9 @@ import orjson
 import pytest
 
 from dataplatform.demo_api import DemoApiServer
+from dataplatform.demo_api.endpoints import ENDPOINTS
 from dataplatform.resources.api_pages import RetryableFailure, parse_page
 from platform_tests.demo_data import DAY
-
-ENDPOINTS = ["listen_history", "users", "tracks", "reviews"]
 
 
 def as_given(value: object) -> str | None:
@@ -32,7 +31,7 @@ def page_body(items: list[dict], pages: int = 3) -> bytes:
     return orjson.dumps({"items": items, "total": 30, "page": 1, "size": 10, "pages": pages})
 
 
-@pytest.mark.parametrize("endpoint", ENDPOINTS)
+@pytest.mark.parametrize("endpoint", [endpoint.name for endpoint in ENDPOINTS])
 def test_demo_api_pages_keep_every_value_as_given(demo_api: DemoApiServer, endpoint: str) -> None:
     body = httpx.get(f"{demo_api.url}/{endpoint}", params={"day": DAY, "size": 500}).content
 

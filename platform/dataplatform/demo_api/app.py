@@ -12,18 +12,12 @@ import orjson
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
 
 from dataplatform.demo_api.config import DemoApiConfig
+from dataplatform.demo_api.endpoints import ENDPOINTS
 from dataplatform.demo_api.faults import FaultInjector
-from dataplatform.demo_api.generator import ENDPOINTS
 from dataplatform.demo_api.store import PageStore
 
 MAX_PAGE_SIZE = 10_000
 DEFAULT_PAGE_SIZE = 1_000
-_DESCRIPTIONS = {
-    "tracks": "Tracks released on the day plus every track played on it.",
-    "users": "Users who signed up on the day plus every user active on it.",
-    "listen_history": "Plays that happened on the day.",
-    "reviews": "Reviews written on the day.",
-}
 
 
 def create_app(config: DemoApiConfig | None = None) -> FastAPI:
@@ -36,11 +30,11 @@ def create_app(config: DemoApiConfig | None = None) -> FastAPI:
     guard = [Depends(_token_guard(config.token))]
     for endpoint in ENDPOINTS:
         app.add_api_route(
-            f"/{endpoint}",
-            _page_handler(endpoint, config, store, injector),
+            f"/{endpoint.name}",
+            _page_handler(endpoint.name, config, store, injector),
             methods=["GET"],
-            name=endpoint,
-            description=_DESCRIPTIONS[endpoint],
+            name=endpoint.name,
+            description=endpoint.description,
             dependencies=guard,
         )
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Literal
@@ -47,10 +48,14 @@ class DemoApiConfig:
     orphan_rate: float = 0.002
     token: str | None = None
     faults: FaultConfig = field(default_factory=FaultConfig)
+    # Records a day under the endpoints' own volume knobs (`endpoints.Volume`), by knob; one
+    # left out takes its registry default. Not hashed, so the config stays a cache key.
+    volumes: Mapping[str, int] = field(default_factory=dict, hash=False)
 
     @classmethod
     def scaled(cls, listens_per_day: int, **overrides: Any) -> DemoApiConfig:
-        """Scale users, tracks and reviews in proportion to the default 5,000 listens a day."""
+        """Scale users, tracks and reviews in proportion to the default 5,000 listens a day; the
+        endpoints' own volume knobs follow `listens_per_day` by themselves."""
         base = cls()
         factor = listens_per_day / base.listens_per_day
         volumes = {

@@ -122,3 +122,13 @@ def bad_date(value: str, draw: int) -> str:
     """An impossible date (1990-02-31), a dotted European date or junk."""
     dotted = f"{value[8:10]}.{value[5:7]}.{value[:4]}"
     return (f"{value[:4]}-02-31", dotted, "not-a-date")[draw % 3]
+
+
+def bool_word(value: bool, draw: int) -> str:
+    """A boolean spelt as a word: 'yes', 'No', 'N'."""
+    return (("no", "No", "N"), ("yes", "Yes", "Y"))[value][draw % 3]
+
+
+def joined_list(values: list[Any], draw: int) -> str:
+    """A list sent as one string rather than an array: '12,7,30', '12; 7; 30'."""
+    return (",", "; ", " ")[draw % 3].join(map(str, values))

@@ -1,14 +1,12 @@
-"""Vectorised generation of each endpoint's day table, a pure function of (config, day)."""
+"""Vectorised generation of the core endpoints' clean day tables: pure functions of (config,
+day index). The registry in `endpoints` adds the dirt."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date
 from functools import lru_cache
 
 import numpy as np
 
-from dataplatform.demo_api import dirt
 from dataplatform.demo_api.config import DemoApiConfig
 from dataplatform.demo_api.hashing import (
     hash64,
@@ -49,70 +47,11 @@ from dataplatform.demo_api.users import (
 from dataplatform.demo_api.vocab import GENRES
 
 TASTE_SHARE = 0.7  # share of a listener's plays drawn from their favourite genre
-ENDPOINTS = ("tracks", "users", "listen_history", "reviews")
 DEVICES = ("mobile", "desktop", "web", "smart_speaker")
 ORPHAN_ID_BASE = 1_000_000_000  # ids at or above this never exist
 _DEVICE_SHARES = np.array([0.55, 0.2, 0.15, 0.1])
 _RATING_CUTS = np.array([-1.405, -0.915, -0.358, 0.412]) * 1.25  # ~8/10/18/30/34 % of 1..5
 _CACHED_DAYS = 4
-
-DIRT_SPECS: dict[str, dirt.DirtSpec] = {
-    "listen_history": dirt.DirtSpec(
-        keys=("listen_id", "user_id", "track_id"),
-        nullable=("listened_at", "ms_played", "device"),
-        messy=("device",),
-        bad_types={
-            "user_id": dirt.as_string,
-            "track_id": dirt.as_string,
-            "listened_at": dirt.bad_timestamp,
-            "ms_played": dirt.not_available,
-        },
-    ),
-    "users": dirt.DirtSpec(
-        keys=("user_id",),
-        nullable=("first_name", "last_name", "email", "date_of_birth", "city", "country"),
-        messy=("first_name", "last_name", "email", "city", "country"),
-        bad_types={
-            "user_id": dirt.as_string,
-            "date_of_birth": dirt.bad_date,
-            "signup_at": dirt.bad_timestamp,
-        },
-    ),
-    "tracks": dirt.DirtSpec(
-        keys=("track_id",),
-        nullable=("title", "artist", "album", "genre", "duration_ms", "release_date"),
-        messy=("title", "artist", "album", "genre"),
-        bad_types={
-            "track_id": dirt.as_string,
-            "duration_ms": dirt.minutes_and_seconds,
-            "release_date": dirt.bad_date,
-            "popularity": dirt.as_string,
-        },
-    ),
-    "reviews": dirt.DirtSpec(
-        keys=("review_id", "user_id", "track_id"),
-        nullable=("rating", "text", "created_at"),
-        messy=("text",),
-        bad_types={
-            "user_id": dirt.as_string,
-            "rating": dirt.rating_word,
-            "created_at": dirt.bad_timestamp,
-        },
-    ),
-}
-
-
-def day_index(config: DemoApiConfig, day: date) -> int:
-    return (day - config.start_date).days
-
-
-def day_table(config: DemoApiConfig, endpoint: str, day: date) -> Table:
-    """The endpoint's records created or updated on the day, dirt included, in stable order."""
-    index = day_index(config, day)
-    clean = _CLEAN_TABLES[endpoint](config, index)
-    return dirt.add_dirt(
-        clean, DIRT_SPECS[endpoint], config.seed, f"dirt.{endpoint}", index, config.dirty_rate
-    )
 
 
 @lru_cache(maxsize=_CACHED_DAYS)
@@ -216,14 +155,6 @@ def clean_tracks(config: DemoApiConfig, index: int) -> Table:
     )
     columns = track_columns(config, ids, index)
     return Table.clean(columns | {"updated_at": Column(updated_at, render_timestamps)})
-
-
-_CLEAN_TABLES: dict[str, Callable[[DemoApiConfig, int], Table]] = {
-    "tracks": clean_tracks,
-    "users": clean_users,
-    "listen_history": clean_listens,
-    "reviews": clean_reviews,
-}
 
 
 def _day_offset(seed: int, salt: str, index: int) -> float:

@@ -11,7 +11,7 @@ from datetime import date
 import orjson
 
 from dataplatform.demo_api.config import DemoApiConfig
-from dataplatform.demo_api.generator import day_table
+from dataplatform.demo_api.endpoints import day_table
 from dataplatform.demo_api.table import Table
 
 PageKey = tuple[str, date, int, int]

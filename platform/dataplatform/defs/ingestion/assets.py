@@ -1,15 +1,17 @@
-"""One daily-partitioned `raw` asset per source API endpoint: the day's records as given."""
+"""One daily-partitioned `raw` asset per source API endpoint (the registry in
+`demo_api.endpoints`): the day's records as given."""
 
 import dagster as dg
 import pyarrow as pa
 
+from dataplatform.demo_api.endpoints import ENDPOINTS, Endpoint
 from dataplatform.partitions import daily_partitions
 from dataplatform.resources.source_api import SourceApiClient
 
-ENDPOINTS = ("tracks", "users", "listen_history", "reviews")
 
+def build_raw_asset(source: Endpoint) -> dg.AssetsDefinition:
+    endpoint = source.name
 
-def build_raw_asset(endpoint: str) -> dg.AssetsDefinition:
     @dg.asset(
         name=endpoint,
         key_prefix="raw",
@@ -17,9 +19,9 @@ def build_raw_asset(endpoint: str) -> dg.AssetsDefinition:
         partitions_def=daily_partitions,
         kinds={"api", "parquet"},
         description=(
-            f"Records of the source API's /{endpoint} created or updated on the partition day,"
-            " every field as the API gave it (text), plus the page it came from and the"
-            " extraction time."
+            f"{source.description} The source API's /{endpoint} for the partition day, every"
+            " field as the API gave it (text), plus the page it came from and the extraction"
+            " time."
         ),
     )
     def raw_endpoint(
