@@ -48,7 +48,7 @@ def test_asset_graph_snapshot() -> None:
     groups = {key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()}
 
     # Spelt out rather than derived from the registries: a new asset shows up here in review.
-    snapshot_tables = ("tracks", "users", "listens", "reviews")
+    snapshot_tables = ("tracks", "users", "listens", "reviews", "playlists")
     assert groups == {
         **{
             f"raw/{endpoint}": "raw"

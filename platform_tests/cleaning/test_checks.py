@@ -4,7 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from dataplatform.cleaning import checks
-from dataplatform.cleaning.tables import LISTENS
+from dataplatform.cleaning.tables import LISTENS, PLAYLISTS, TRACKS
 from dataplatform.cleaning.validation import clean_table
 
 ERROR = dg.AssetCheckSeverity.ERROR
@@ -47,6 +47,29 @@ def test_reference_check_warns_when_too_many_rows_are_orphans() -> None:
     result = checks.references_known(table, known)
     assert not result.passed and result.severity == WARN
     assert result.metadata["unknown_user_id"].value == too_many
+
+
+def test_reference_from_a_list_column_is_checked_element_by_element() -> None:
+    known = {"user_id": pd.Series([1]), "track_ids": pd.Series([1, 2, 3])}
+    allowed = int(100 * checks.MAX_ORPHAN_SHARE)  # of 100 elements, in 50 lists of two
+    lists = [[1, 2]] * (50 - allowed) + [[3, 99]] * allowed + [[], None]
+    playlists = pd.DataFrame({"user_id": 1, "track_ids": lists})
+    assert checks.references_known(playlists, known, PLAYLISTS.list_columns).passed
+
+    one_more = playlists.assign(track_ids=[[99, 2], *lists[1:]])
+    result = checks.references_known(one_more, known, PLAYLISTS.list_columns)
+    assert not result.passed and result.severity == WARN
+    assert result.metadata["unknown_track_ids"].value == allowed + 1  # elements
+    assert result.metadata["track_ids_orphan_share"].value == (allowed + 1) / 100
+    assert result.metadata["orphan_share"].value == 0  # the scalar user_id is fine
+
+
+def test_list_reference_reads_the_referenced_tables_key() -> None:
+    assert PLAYLISTS.references["track_ids"] is TRACKS
+    assert PLAYLISTS.referenced_key("track_ids") == "track_id"
+    assert "references_known" in {
+        spec.name for spec in checks.check_specs(PLAYLISTS, dg.AssetKey(["cleaned", "playlists"]))
+    }
 
 
 def test_volume_check_warns_when_rows_collapse_against_previous_partition() -> None:

@@ -1,8 +1,10 @@
-"""Cleaning dirty raw rows: types, normalisation, duplicates, rejects with reasons."""
+"""Cleaning dirty raw rows: types (booleans and lists too), normalisation, duplicates,
+rejects with reasons."""
 
 import pandas as pd
+import pyarrow as pa
 
-from dataplatform.cleaning.tables import LISTENS, USERS
+from dataplatform.cleaning.tables import LISTENS, PLAYLISTS, USERS
 from dataplatform.cleaning.validation import REJECT_REASON, clean_table
 
 
@@ -131,3 +133,81 @@ def test_schema_drift_is_reported_not_guessed() -> None:
     assert cleaned.missing_columns == ["device"]
     assert cleaned.unexpected_columns == ["shiny_new_field"]
     assert cleaned.table.column("device").null_count == 1
+
+
+def playlist(playlist_id: str, **overrides: str | None) -> dict:
+    row = {
+        "playlist_id": playlist_id,
+        "user_id": "1",
+        "name": "Road trip",
+        "is_public": "true",
+        "track_ids": "[3,1,2]",
+        "updated_at": "2026-03-04T10:00:00Z",
+    }
+    return row | overrides
+
+
+def test_booleans_and_lists_get_their_arrow_types() -> None:
+    raw = raw_frame(
+        [
+            playlist("1"),
+            playlist("2", is_public="FALSE", track_ids="[]"),
+            playlist("3", is_public=" True ", track_ids='["7", 8]'),
+        ]
+    )
+
+    cleaned = clean_table(raw, PLAYLISTS)
+
+    assert cleaned.table.schema.equals(PLAYLISTS.arrow_schema())
+    assert cleaned.table.schema.field("track_ids").type == pa.list_(pa.int64())
+    assert cleaned.table.schema.field("is_public").type == pa.bool_()
+    assert cleaned.table.column("is_public").to_pylist() == [True, False, True]
+    assert cleaned.table.column("track_ids").to_pylist() == [[3, 1, 2], [], [7, 8]]
+    assert cleaned.rejects.empty
+
+
+def test_bad_booleans_and_lists_are_rejected_with_their_reason() -> None:
+    bad = {
+        "is_public": {"yes": "'yes' is not a valid bool", "1": "'1' is not a valid bool"},
+        "track_ids": {
+            "12,7,30": "'12,7,30' is not a valid list of int",
+            "12": "'12' is not a valid list of int",
+            "[1,null]": "'[1,null]' is not a valid list of int",
+            '[1,"n/a"]': "'[1,\"n/a\"]' is not a valid list of int",
+            "[[1],2]": "'[[1],2]' is not a valid list of int",
+            "[4,-5]": "element -5 fails greater_than_or_equal_to(0)",
+        },
+    }
+    cases = [
+        (column, value, f"{column}: {reason}")
+        for column, values in bad.items()
+        for value, reason in values.items()
+    ]
+    cases += [(column, None, f"{column}: missing (required)") for column in bad]
+    raw = raw_frame(
+        [playlist("0")]
+        + [playlist(str(n), **{column: value}) for n, (column, value, _) in enumerate(cases, 1)]
+    )
+
+    cleaned = clean_table(raw, PLAYLISTS)
+
+    assert cleaned.table.column("playlist_id").to_pylist() == [0]
+    reasons = dict(zip(cleaned.rejects["playlist_id"], cleaned.rejects[REJECT_REASON], strict=True))
+    assert reasons == {str(n): reason for n, (_, _, reason) in enumerate(cases, 1)}
+    assert len(cleaned.table) + len(cleaned.rejects) == len(raw)
+
+
+def test_rows_differing_only_in_list_order_are_distinct_versions() -> None:
+    raw = raw_frame(
+        [
+            playlist("1", updated_at="2026-03-04T10:00:00Z"),
+            playlist("1", track_ids="[2,1,3]", updated_at="2026-03-04T11:00:00Z"),
+            playlist("2", track_ids="[5]"),
+            playlist("2", track_ids=" [5] "),
+        ]
+    )
+
+    cleaned = clean_table(raw, PLAYLISTS)
+
+    assert cleaned.exact_duplicates == 1 and cleaned.superseded_versions == 1
+    assert cleaned.table.column("track_ids").to_pylist() == [[2, 1, 3], [5]]

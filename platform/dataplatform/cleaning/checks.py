@@ -7,7 +7,7 @@ dirty day or a quiet day is worth a look, not a halt.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 import dagster as dg
 import pandas as pd
@@ -87,18 +87,34 @@ def reject_share_low(raw_rows: int, rejected_rows: int) -> dg.AssetCheckResult:
 
 
 def references_known(
-    table: pd.DataFrame, known_ids: Mapping[str, pd.Series]
+    table: pd.DataFrame,
+    known_ids: Mapping[str, pd.Series],
+    list_columns: Collection[str] = (),
 ) -> dg.AssetCheckResult:
+    """At most MAX_ORPHAN_SHARE of the rows refer to an unknown id; a list column is judged
+    the same way exploded, one row per element (an empty list refers to nothing).
+
+    Metadata: `unknown_<column>` counts rows (elements, for a list column); `orphan_share` is
+    the share of rows with any unknown scalar reference, `<column>_orphan_share` a list
+    column's share of unknown elements.
+    """
     orphan = pd.Series(False, index=table.index)
     metadata: dict[str, int | float] = {}
+    shares = []
     for column, known in known_ids.items():
-        unknown = ~table[column].isin(known)
+        if column in list_columns:
+            unknown = ~table[column].explode().dropna().isin(known)
+            share = float(unknown.mean()) if len(unknown) else 0.0
+            metadata[f"{column}_orphan_share"] = round(share, 4)
+            shares.append(share)
+        else:
+            unknown = ~table[column].isin(known)
+            orphan |= unknown
         metadata[f"unknown_{column}"] = int(unknown.sum())
-        orphan |= unknown
     share = float(orphan.mean()) if len(table) else 0.0
     return dg.AssetCheckResult(
         check_name="references_known",
-        passed=share <= MAX_ORPHAN_SHARE,
+        passed=max([share, *shares]) <= MAX_ORPHAN_SHARE,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={**metadata, "orphan_share": round(share, 4)},
     )

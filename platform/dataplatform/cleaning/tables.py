@@ -1,4 +1,4 @@
-"""The four cleaned tables of the streaming service: tracks, users, listens and reviews."""
+"""The cleaned tables of the streaming service, one spec per source API endpoint it cleans."""
 
 import pandas as pd
 import pandera.pandas as pdr
@@ -63,7 +63,7 @@ LISTENS = TableSpec(
     source=("raw", "listen_history"),
     key=("listen_id",),
     description="One row per listen of a track by a user (fact), partitioned by day.",
-    references={"user_id": "users", "track_id": "tracks"},
+    references={"user_id": USERS, "track_id": TRACKS},
     fields={
         "listen_id": Field(Kind.TEXT, nullable=False),
         "user_id": ID,
@@ -118,7 +118,7 @@ REVIEWS = TableSpec(
         "Labelled reviews: text with a 1-5 star rating (fact), partitioned by day; from the API"
         " and from review files landed that day (`source` says which)."
     ),
-    references={"user_id": "users", "track_id": "tracks"},
+    references={"user_id": USERS, "track_id": TRACKS},
     landed=LandedRows(LANDED_REVIEWS, landed_reviews_as_reviews),
     fields={
         "review_id": Field(Kind.TEXT, nullable=False),
@@ -130,4 +130,27 @@ REVIEWS = TableSpec(
     },
 )
 
-CLEANED_TABLES = (TRACKS, USERS, LISTENS, REVIEWS)
+PLAYLISTS = TableSpec(
+    name="playlists",
+    source=("raw", "playlists"),
+    key=("playlist_id",),
+    version_column="updated_at",
+    description=(
+        "Current state of every playlist (dimension): latest version per playlist_id, its"
+        " tracks in playlist order."
+    ),
+    references={"user_id": USERS, "track_ids": TRACKS},
+    fields={
+        "playlist_id": ID,
+        "user_id": ID,
+        "name": Field(Kind.TEXT),
+        "is_public": Field(Kind.BOOL, nullable=False),
+        "track_ids": Field(Kind.INT, is_list=True, nullable=False, checks=[pdr.Check.ge(0)]),
+        "updated_at": Field(Kind.TIMESTAMP, nullable=False),
+    },
+)
+
+# One spec per source endpoint (`demo_api.endpoints`) that has a cleaned table.
+CLEANED_TABLES = (TRACKS, USERS, LISTENS, REVIEWS, PLAYLISTS)
+# Endpoints kept raw on purpose: extracted, but with no cleaned table (none yet).
+RAW_ONLY_ENDPOINTS: frozenset[str] = frozenset()

@@ -4,6 +4,11 @@ Order: normalise text, drop exact duplicates, parse each column to its kind (a v
 does not parse is a reject), check the declared rules with pandera (a violation is a
 reject), then resolve keys (latest version for dimensions, duplicate keys rejected for
 facts). Every rejected row keeps its original raw values and says why it was rejected.
+
+Booleans are `true` or `false` in any case (the JSON literals); anything else (`yes`, `1`) is
+a reject rather than a guess. A list column's raw text is a JSON array; each element parses
+by the element kind's rules (so `"12"` is the int 12, as in a scalar column), and a row
+with an element that does not parse, or is null, is a reject.
 """
 
 from __future__ import annotations
@@ -11,13 +16,16 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
+import orjson
 import pandas as pd
 import pandera.errors
 import pyarrow as pa
 
-from dataplatform.cleaning.spec import Field, Kind, TableSpec
+from dataplatform.cleaning.spec import Kind, TableSpec
 
 REJECT_REASON = "_reject_reason"
+BOOLEANS = {"true": True, "false": False}
 
 
 @dataclass(frozen=True)
@@ -87,23 +95,24 @@ def normalise_text(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
 def parse_columns(text: pd.DataFrame, spec: TableSpec, reasons: RejectReasons) -> pd.DataFrame:
     typed = {}
     for name, field in spec.fields.items():
-        parsed = parse_values(text[name], field)
+        parsed = (
+            parse_lists(text[name], field.kind)
+            if field.is_list
+            else parse_values(text[name], field.kind)
+        )
         unparsable = text[name].notna() & parsed.isna()
         if unparsable.any():
             bad = text.index[unparsable]
             reasons.add(
                 bad,
-                name
-                + ": "
-                + text.loc[bad, name].map(repr)
-                + f" is not a valid {field.kind.name.lower()}",
+                name + ": " + text.loc[bad, name].map(repr) + f" is not a valid {field.type_name}",
             )
         typed[name] = parsed
     return pd.DataFrame(typed, index=text.index)
 
 
-def parse_values(values: pd.Series, field: Field) -> pd.Series:
-    match field.kind:
+def parse_values(values: pd.Series, kind: Kind) -> pd.Series:
+    match kind:
         case Kind.INT:
             numbers = pd.to_numeric(values.astype(object), errors="coerce")
             return numbers.where(numbers % 1 == 0).astype("Int64")
@@ -115,24 +124,77 @@ def parse_values(values: pd.Series, field: Field) -> pd.Series:
             )
         case Kind.DATE:
             return pd.to_datetime(values.astype(object), errors="coerce", format="%Y-%m-%d")
+        case Kind.BOOL:
+            return values.str.lower().map(BOOLEANS).astype("boolean")
         case Kind.TEXT:
             return values
 
 
-def check_rules(typed: pd.DataFrame, spec: TableSpec, reasons: RejectReasons) -> None:
+def parse_lists(values: pd.Series, kind: Kind) -> pd.Series:
+    """JSON arrays of `kind` values as Python lists; null where the text is not such an array."""
+    present = values.dropna()
+    arrays = [_json_array(text) for text in present.tolist()]
+    lengths = np.array([0 if array is None else len(array) for array in arrays], dtype=np.int64)
+    elements = [element for array in arrays if array for element in array]
+    parsed = parse_values(pd.Series(_json_texts(elements), dtype="string"), kind)
+    rows_with_a_bad_element = np.repeat(np.arange(len(arrays)), lengths)[parsed.isna().to_numpy()]
+    good = np.array([array is not None for array in arrays], dtype=bool)
+    good[rows_with_a_bad_element] = False
+    flat, ends = parsed.tolist(), np.cumsum(lengths).tolist()
+    lists = [
+        flat[end - length : end] if ok else None
+        for ok, end, length in zip(good.tolist(), ends, lengths.tolist(), strict=True)
+    ]
+    result = pd.Series(None, index=values.index, dtype=object)
+    result[present.index] = pd.Series(lists, index=present.index, dtype=object)
+    return result
+
+
+def _json_array(text: str) -> list | None:
     try:
-        spec.pandera_schema().validate(typed, lazy=True)
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    return value if isinstance(value, list) else None
+
+
+def _json_texts(values: list[object]) -> list[str | None]:
+    """Each value as the raw layer would keep it: strings as they are, the rest as JSON."""
+    return [
+        value
+        if value is None or type(value) is str
+        else str(value)
+        if type(value) is int
+        else orjson.dumps(value).decode()
+        for value in values
+    ]
+
+
+def check_rules(typed: pd.DataFrame, spec: TableSpec, reasons: RejectReasons) -> None:
+    validate(spec.pandera_schema(), typed, reasons)
+    for column in spec.list_columns:
+        if spec.fields[column].checks:
+            elements = typed[column].explode().dropna()  # one row per element, same index
+            frame = elements.astype(spec.fields[column].kind.pandas_dtype).to_frame()
+            validate(spec.element_schema(column), frame, reasons, "element ")
+
+
+def validate(
+    schema: pandera.DataFrameSchema, frame: pd.DataFrame, reasons: RejectReasons, what: str = ""
+) -> None:
+    try:
+        schema.validate(frame, lazy=True)
     except pandera.errors.SchemaErrors as errors:
         cases = errors.failure_cases.dropna(subset=["index"])
         for (row, column), failures in cases.groupby(["index", "column"], sort=False):
-            reasons.add(pd.Index([row]), describe_failure(column, failures))
+            reasons.add(pd.Index([row]), describe_failure(column, failures, what))
 
 
-def describe_failure(column: str, failures: pd.DataFrame) -> str:
-    checks = [str(check) for check in failures["check"]]
+def describe_failure(column: str, failures: pd.DataFrame, what: str = "") -> str:
+    checks = list(dict.fromkeys(str(check) for check in failures["check"]))
     if checks == ["not_nullable"]:
         return f"{column}: missing (required)"
-    return f"{column}: {failures['failure_case'].iloc[0]!r} fails {', '.join(checks)}"
+    return f"{column}: {what}{failures['failure_case'].iloc[0]!r} fails {', '.join(checks)}"
 
 
 def resolve_keys(

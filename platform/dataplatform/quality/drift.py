@@ -12,6 +12,7 @@ from dataplatform.quality.reports import (
     ReportStore,
     categorical_columns,
     deepchecks_frame,
+    list_columns,
     sample,
     summarise,
 )
@@ -42,8 +43,10 @@ def drift_report(
     timestamps differ from the previous days', which is not drift. Free text (text columns
     too varied to be categories) is compared by its length.
     """
+    current_sample = sample(current, store.sample_size)
+    lists = [column for column in list_columns(current_sample) if column not in exclude]
     ref = comparable_frame(sample(reference, store.sample_size), exclude)
-    cur = comparable_frame(sample(current, store.sample_size), exclude)
+    cur = comparable_frame(current_sample, exclude)
     columns = [c for c in ref.columns if c in cur.columns and _comparable(ref[c], cur[c])]
     categorical = [c for c in categorical_columns(pd.concat([ref, cur])[columns]) if c != label]
     features = [c for c in columns if c != label and (c in categorical or _numeric(ref[c]))]
@@ -55,7 +58,7 @@ def drift_report(
     )
     title = f"Drift: {'/'.join(name)} {partition or ''}"
     path = store.save(result, name, partition, title)
-    return summarise(result, str(path), len(cur), len(current))
+    return summarise(result, str(path), len(cur), len(current), lists)
 
 
 def comparable_frame(frame: pd.DataFrame, exclude: Sequence[str]) -> pd.DataFrame:

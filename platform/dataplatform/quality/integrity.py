@@ -12,6 +12,7 @@ from dataplatform.quality.reports import (
     ReportStore,
     categorical_columns,
     deepchecks_frame,
+    list_columns,
     sample,
     summarise,
 )
@@ -39,8 +40,10 @@ def integrity_report(
     exclude: Sequence[str] = (),
 ) -> QualityReport:
     """Runs the suite on a sample of `frame`, saves the HTML report and summarises it."""
-    sampled = deepchecks_frame(sample(frame, store.sample_size), exclude)
-    result = integrity_suite().run(dataset(sampled), with_display=True)
+    sampled = sample(frame, store.sample_size)
+    lists = [column for column in list_columns(sampled) if column not in exclude]
+    judged = deepchecks_frame(sampled, exclude)
+    result = integrity_suite().run(dataset(judged), with_display=True)
     title = f"Data integrity: {'/'.join(name)} {partition or ''}"
     path = store.save(result, name, partition, title)
-    return summarise(result, str(path), len(sampled), len(frame))
+    return summarise(result, str(path), len(judged), len(frame), lists)

@@ -4,9 +4,15 @@ Large tables are sampled before deepchecks sees them: `ReportStore.sample_size` 
 10,000, drawn uniformly with a fixed seed so a rerun gives the same report). Deepchecks' cost
 grows with rows, and 10,000 rows estimate shares, drift scores and duplicate ratios to within
 about one percentage point; the metadata states the sample and the table size.
+
+Deepchecks hashes values, and a list column's values (numpy arrays once read from Parquet)
+cannot be hashed: such a column is judged as text, each list written `[12, 7, 30]` in its
+own order (a playlist's order is data) and an empty one `[no items]` (deepchecks would count
+`[]` as a value made only of special characters), so nulls, constant columns and duplicate
+rows are still found; the metadata names these columns.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -49,6 +55,7 @@ class QualityReport:
     not_run: tuple[tuple[str, str], ...]  # (check, why it did not run)
     sample_rows: int
     total_rows: int
+    lists_as_text: tuple[str, ...] = ()  # list columns judged as their text, see above
 
     @property
     def failed_checks(self) -> set[str]:
@@ -93,7 +100,25 @@ def deepchecks_frame(frame: pd.DataFrame, exclude: Sequence[str] = ()) -> pd.Dat
     return kept.apply(_numpy_values)
 
 
+def list_columns(frame: pd.DataFrame) -> list[str]:
+    return [column for column in frame.columns if _holds_lists(frame[column])]
+
+
+def _holds_lists(column: pd.Series) -> bool:
+    return column.dtype == object and bool(column.map(_is_list, na_action="ignore").any())
+
+
+def _is_list(value: object) -> bool:
+    return isinstance(value, list | tuple | np.ndarray)
+
+
+def _list_text(values: Iterable[object]) -> str:
+    return "[" + (", ".join(map(str, values)) or "no items") + "]"
+
+
 def _numpy_values(column: pd.Series) -> pd.Series:
+    if _holds_lists(column):
+        return column.map(_list_text, na_action="ignore")
     if pd.api.types.is_datetime64_any_dtype(column.dtype):
         return (column - pd.Timestamp(0, tz=column.dt.tz)).dt.total_seconds()
     if pd.api.types.is_extension_array_dtype(column.dtype):
@@ -113,7 +138,13 @@ def categorical_columns(frame: pd.DataFrame) -> list[str]:
     ]
 
 
-def summarise(result: "SuiteResult", path: str, sample_rows: int, total_rows: int) -> QualityReport:
+def summarise(
+    result: "SuiteResult",
+    path: str,
+    sample_rows: int,
+    total_rows: int,
+    lists_as_text: Sequence[str] = (),
+) -> QualityReport:
     from deepchecks.core import CheckResult
 
     ran = [r for r in result.results if isinstance(r, CheckResult) and r.have_conditions()]
@@ -139,6 +170,7 @@ def summarise(result: "SuiteResult", path: str, sample_rows: int, total_rows: in
         ),
         sample_rows=sample_rows,
         total_rows=total_rows,
+        lists_as_text=tuple(lists_as_text),
     )
 
 
@@ -168,7 +200,7 @@ def _cell(text: str) -> str:
 
 
 def report_metadata(report: QualityReport) -> dict[str, object]:
-    return {
+    metadata: dict[str, object] = {
         "report": dg.MetadataValue.path(report.path),
         "summary": dg.MetadataValue.md(summary_markdown(report)),
         "checks_run": report.checks_run,
@@ -177,6 +209,9 @@ def report_metadata(report: QualityReport) -> dict[str, object]:
         "sample_rows": report.sample_rows,
         "total_rows": report.total_rows,
     }
+    if report.lists_as_text:
+        metadata["list_columns_judged_as_text"] = ", ".join(report.lists_as_text)
+    return metadata
 
 
 def summary_table(report: QualityReport) -> pd.DataFrame:

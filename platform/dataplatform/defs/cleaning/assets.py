@@ -92,13 +92,14 @@ def column_lineage(spec: TableSpec) -> dg.TableColumnLineage:
 
 
 def reference_inputs(spec: TableSpec) -> dict[str, dg.AssetIn]:
+    """The keys of each referenced table, every partition up to the day."""
     return {
-        table: dg.AssetIn(
-            key=["cleaned", table],
+        table.name: dg.AssetIn(
+            key=["cleaned", table.name],
             partition_mapping=HISTORY_UP_TO_DAY,
-            metadata={COLUMNS: [column], ALLOW_MISSING_PARTITIONS: True},
+            metadata={COLUMNS: list(table.key), ALLOW_MISSING_PARTITIONS: True},
         )
-        for column, table in spec.references.items()
+        for table in spec.references.values()
     }
 
 
@@ -156,8 +157,11 @@ def table_checks(
     yield checks.reject_share_low(len(raw), len(cleaned.rejects))
     yield checks.row_volume_stable(len(keys), previous_rows)
     if spec.references:
-        known_ids = {column: known[table][column] for column, table in spec.references.items()}
-        yield checks.references_known(keys, known_ids)
+        known_ids = {
+            column: known[table.name][spec.referenced_key(column)]
+            for column, table in spec.references.items()
+        }
+        yield checks.references_known(keys, known_ids, spec.list_columns)
 
 
 def table_metadata(raw: pd.DataFrame, cleaned: Cleaned) -> dict[str, object]:
