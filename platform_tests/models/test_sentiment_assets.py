@@ -23,6 +23,7 @@ from dataplatform.defs.models.sentiment_assets import (
 )
 from dataplatform.defs.quality.assets import quality_key
 from dataplatform.demo_api import DemoApiServer
+from dataplatform.demo_api.endpoints import ENDPOINTS_BY_NAME
 from dataplatform.models.registry import CHAMPION, champion_uri
 from dataplatform.models.tracking import MlflowTracking
 from dataplatform.partitions import daily_partitions
@@ -67,7 +68,7 @@ def cleaned_reviews(
 ) -> Path:
     """Three days of demo reviews, extracted and cleaned once for the module."""
     data = tmp_path_factory.mktemp("cleaned")
-    raw, clean = build_raw_asset("reviews"), build_cleaned_asset(REVIEWS)
+    raw, clean = build_raw_asset(ENDPOINTS_BY_NAME["reviews"]), build_cleaned_asset(REVIEWS)
     for day in DAYS:
         result = dg.materialize(
             [raw, clean, *CLEANING_INPUTS],
