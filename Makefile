@@ -37,6 +37,8 @@ browser:
 
 test: install browser
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pyright
 	$(BIN)/pytest
 
 dev: install
