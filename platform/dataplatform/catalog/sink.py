@@ -10,7 +10,6 @@ in order; with `strict`, the failure fails the step instead.
 import json
 import os
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 
 import dagster as dg
@@ -21,15 +20,9 @@ from filelock import FileLock
 
 from dataplatform.catalog.naming import CatalogNaming
 from dataplatform.catalog.spool import Spool
+from dataplatform.settings import SinkKind
 
 MCP = MetadataChangeProposalWrapper
-
-
-class SinkKind(StrEnum):
-    LITE = "lite"
-    REST = "rest"
-    FILE = "file"
-    NONE = "none"
 
 
 class CatalogDeliveryError(RuntimeError):
