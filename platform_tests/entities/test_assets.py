@@ -18,15 +18,12 @@ from dataplatform.defs.entities.assets import (
 )
 from dataplatform.defs.ingestion.assets import build_raw_asset
 from dataplatform.demo_api import DemoApiServer
+from dataplatform.demo_api.endpoints import ENDPOINTS_BY_NAME
 from dataplatform.demo_api.ground_truth import true_entity_ids
+from dataplatform.entities.clustering import ENTITY_ID
+from dataplatform.entities.platform_specs import FEBRL, USERS
 from dataplatform.entities.plots import PlotStore
-from dataplatform.entities.resolution import (
-    ENTITY_ID,
-    entity_pairs,
-    pair_quality,
-    true_pairs_from_entities,
-)
-from dataplatform.entities.specs import FEBRL, USERS
+from dataplatform.entities.quality import entity_pairs, pair_quality, true_pairs_from_entities
 from dataplatform.entities.truth import TRUE_ENTITY_ID, EntityTruth
 from dataplatform.resources.parquet_io_manager import ParquetIOManager
 from dataplatform.resources.source_api import SourceApiClient
@@ -38,7 +35,11 @@ from platform_tests.events import check_results, materialization_metadata
 # updates. More sign-ups than SMALL has, so that F1 is measured on enough true pairs.
 FIRST_DAY, SECOND_DAY = "2026-01-01", "2026-01-02"
 CONFIG = replace(SMALL, new_users_per_day=600)
-USER_ASSETS = [build_raw_asset("users"), build_cleaned_asset(USERS_TABLE), *entity_assets]
+USER_ASSETS = [
+    build_raw_asset(ENDPOINTS_BY_NAME["users"]),
+    build_cleaned_asset(USERS_TABLE),
+    *entity_assets,
+]
 KEYS = entity_keys(USERS)
 
 

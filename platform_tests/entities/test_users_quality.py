@@ -11,13 +11,9 @@ from dataplatform.cleaning.validation import clean_table
 from dataplatform.demo_api import DemoApiConfig
 from dataplatform.demo_api.endpoints import day_table
 from dataplatform.demo_api.ground_truth import true_entity_ids
-from dataplatform.entities.resolution import (
-    entity_pairs,
-    pair_quality,
-    resolve,
-    true_pairs_from_entities,
-)
-from dataplatform.entities.specs import USERS
+from dataplatform.entities.platform_specs import USERS
+from dataplatform.entities.quality import entity_pairs, pair_quality, true_pairs_from_entities
+from dataplatform.entities.resolution import resolve
 from platform_tests.demo_data import SMALL
 
 # SMALL as the entity assets use it, and ten thousand users of whom 8% of the newer ones

@@ -13,21 +13,14 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
+from dataplatform.entities.clustering import ENTITY_ID
+from dataplatform.entities.golden import golden_records
+from dataplatform.entities.platform_specs import USERS
 from dataplatform.entities.plots import PlotStore, cluster_size_histogram, score_histogram
-from dataplatform.entities.resolution import (
-    ENTITY_ID,
-    Resolution,
-    entity_pairs,
-    golden_records,
-    pair_quality,
-    resolve,
-    resolve_increment,
-    true_pairs_from_entities,
-    with_prepared_keys,
-    without_prepared_keys,
-)
+from dataplatform.entities.prepared_keys import with_prepared_keys, without_prepared_keys
+from dataplatform.entities.quality import entity_pairs, pair_quality, true_pairs_from_entities
+from dataplatform.entities.resolution import Resolution, resolve, resolve_increment
 from dataplatform.entities.spec import EntitySpec
-from dataplatform.entities.specs import USERS
 from dataplatform.entities.truth import EntityTruth
 from dataplatform.partitions import daily_partitions
 from dataplatform.resources.parquet_io_manager import ALLOW_MISSING_PARTITIONS

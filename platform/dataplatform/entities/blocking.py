@@ -1,0 +1,70 @@
+"""Candidate pairs: records prepared by their spec, paired by its blocking passes.
+
+Candidates come from recordlinkage's indexers, one `Block` per blocking pass and one
+`SortedNeighbourhood` per sorted-neighbourhood column; their pairs are united.
+"""
+
+import numpy as np
+import pandas as pd
+from recordlinkage.index import Block, SortedNeighbourhood
+from recordlinkage.measures import full_index_size
+
+from dataplatform.entities.spec import EntitySpec
+
+
+def prepare_records(spec: EntitySpec, records: pd.DataFrame) -> pd.DataFrame:
+    """Records after the spec's normalisation, indexed by record id (the column is kept)."""
+    prepared = spec.prepare(records.copy()) if spec.prepare is not None else records.copy()
+    return prepared.set_index(prepared[spec.id_column].rename(None))
+
+
+def prepared_columns(spec: EntitySpec) -> list[str]:
+    """The prepared columns that blocking and comparing read."""
+    used = [*(column for keys in spec.blocking for column in keys), *spec.sorted_neighbourhood]
+    used += [comparison.column for comparison in spec.comparisons]
+    return list(dict.fromkeys(used))
+
+
+def candidate_pairs(
+    spec: EntitySpec, records: pd.DataFrame, against: pd.DataFrame | None = None
+) -> pd.MultiIndex:
+    """The union of the candidate pairs of every blocking and sorted-neighbourhood pass."""
+    left = prepare_records(spec, records)
+    right = None if against is None else prepare_records(spec, against)
+    return index_pairs(spec, left, right)
+
+
+def index_pairs(
+    spec: EntitySpec, left: pd.DataFrame, right: pd.DataFrame | None = None
+) -> pd.MultiIndex:
+    """Candidate pairs of already prepared records (see `prepare_records`)."""
+    if full_index_size(*[frame for frame in (left, right) if frame is not None]) == 0:
+        return pd.MultiIndex.from_arrays([[], []], names=["left_id", "right_id"])
+    passes = [Block(list(keys)) for keys in spec.blocking] + [
+        SortedNeighbourhood(column, window=spec.sorted_neighbourhood_window)
+        for column in spec.sorted_neighbourhood
+    ]
+    left_ids = pd.Index(left.index.unique()).sort_values()
+    right_ids = left_ids if right is None else pd.Index(right.index.unique()).sort_values()
+    codes = np.unique(
+        np.concatenate(
+            [_pair_codes(each.index(left, right), left_ids, right_ids) for each in passes]
+        )
+    )
+    width = len(right_ids)
+    return pd.MultiIndex(
+        levels=[left_ids, right_ids],
+        codes=[codes // width, codes % width],
+        names=["left_id", "right_id"],
+        verify_integrity=False,
+    )
+
+
+def _pair_codes(pairs: pd.MultiIndex, left_ids: pd.Index, right_ids: pd.Index) -> np.ndarray:
+    """Each pair as one integer that sorts as the pair does.
+
+    The passes are merged as these codes: recordlinkage's `MultiIndex.union` of them took
+    160 of 200 s for 37M pairs (a day of 1M listens), this a few seconds."""
+    left = left_ids.get_indexer(pairs.levels[0])[pairs.codes[0]]
+    right = right_ids.get_indexer(pairs.levels[1])[pairs.codes[1]]
+    return left.astype(np.int64) * len(right_ids) + right

@@ -1,0 +1,150 @@
+"""Entities from matches: clusters of matched records, and the stable ids that name them.
+
+Entities are the connected components of the matches, with a guard against giant clusters
+(see `cluster_nodes`).
+
+Entity ids: a new entity is named "E" + its smallest member record id (e.g. "E42"). Ids
+are ordered "shortlex" (shorter first, then alphabetically), which for ids made from
+integer record ids is numeric order, i.e. oldest first. `resolve_increment` keeps ids
+stable: an entity keeps its id when records join it; when existing entities merge, the
+merged entity keeps the smallest (oldest) of their ids; a new entity gets a new id by the
+rule above (with a ".<n>" suffix in the rare case that id is still used by another entity).
+"""
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from dataplatform.entities.spec import EntitySpec
+
+ENTITY_ID = "entity_id"
+ENTITY_PREFIX = "E"
+
+
+def cluster_nodes(
+    sizes: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    scores: np.ndarray,
+    max_cluster_size: int,
+) -> np.ndarray:
+    """A cluster label per node: connected components, with a guard against giant clusters.
+
+    Nodes have sizes (records they stand for). A component whose total size exceeds
+    `max_cluster_size` is rebuilt from its edges strongest first (ties: input order), and an
+    edge that would join two parts into one larger than the limit is dropped; so the
+    weakest links of an over-large chain are the ones cut, and no cluster exceeds the limit
+    unless a single node already does.
+    """
+    count = len(sizes)
+    graph = coo_matrix((np.ones(len(left)), (left, right)), shape=(count, count))
+    _, labels = connected_components(graph, directed=False)
+    component_sizes = np.bincount(labels, weights=sizes)
+    oversized = component_sizes[labels] > max_cluster_size
+    if not oversized.any():
+        return labels
+    in_giant = oversized[left]
+    roots = _capped_union(
+        sizes, left[in_giant], right[in_giant], scores[in_giant], max_cluster_size
+    )
+    return np.where(oversized, labels.max() + 1 + roots, labels)
+
+
+def _capped_union(
+    sizes: np.ndarray, left: np.ndarray, right: np.ndarray, scores: np.ndarray, limit: int
+) -> np.ndarray:
+    parent = np.arange(len(sizes))
+    cluster_size = sizes.astype(np.float64).copy()
+
+    def root(node: int) -> int:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for edge in np.argsort(-scores, kind="stable"):
+        a, b = root(left[edge]), root(right[edge])
+        if a != b and cluster_size[a] + cluster_size[b] <= limit:
+            parent[b] = a
+            cluster_size[a] += cluster_size[b]
+    return np.array([root(node) for node in range(len(sizes))])
+
+
+def cluster_matches(
+    spec: EntitySpec, left_ids: pd.Index, right_ids: pd.Index, matches: pd.DataFrame
+) -> np.ndarray:
+    """Cluster labels for the left records followed by the right ones (the same for dedup)."""
+    same_table = left_ids is right_ids
+    offset = 0 if same_table else len(left_ids)
+    sizes = np.ones(len(left_ids) + offset)
+    left_nodes = left_ids.get_indexer(matches["left_id"])
+    right_nodes = right_ids.get_indexer(matches["right_id"]) + offset
+    labels = cluster_nodes(
+        sizes, left_nodes, right_nodes, matches["score"].to_numpy(), spec.max_cluster_size
+    )
+    return labels if not same_table else labels[: len(left_ids)]
+
+
+def new_entity_ids(ids: pd.Index, labels: np.ndarray, taken: set[str]) -> np.ndarray:
+    """Name each cluster "E" + its smallest record id, avoiding ids in `taken`."""
+    # Ranks of the sorted ids make the per-cluster minimum an integer (fast) reduction.
+    ranks, sorted_ids = pd.factorize(ids, sort=True)
+    smallest = sorted_ids[pd.Series(ranks).groupby(labels).transform("min").to_numpy()]
+    names = np.array([f"{ENTITY_PREFIX}{record_id}" for record_id in smallest], dtype=object)
+    return np.array([_free_id(name, taken) for name in names], dtype=object) if taken else names
+
+
+def _free_id(name: str, taken: set[str]) -> str:
+    candidate, suffix = name, 1
+    while candidate in taken:
+        suffix += 1
+        candidate = f"{name}.{suffix}"
+    return candidate
+
+
+def increment_entity_ids(
+    spec: EntitySpec, kept: pd.DataFrame, changed_ids: pd.Series, matches: pd.DataFrame
+) -> pd.Series:
+    """Entity id of each changed record and of each member of an existing entity that a
+    match reaches (existing entities are nodes, changed records join them); the other
+    records keep theirs."""
+    matched = np.concatenate([matches["left_id"].to_numpy(), matches["right_id"].to_numpy()])
+    reached = kept[spec.id_column].isin(matched).to_numpy()
+    taken = set(pd.unique(kept[ENTITY_ID]))
+    kept = kept[kept[ENTITY_ID].isin(pd.unique(kept[ENTITY_ID].to_numpy()[reached])).to_numpy()]
+    existing = pd.Index(pd.unique(kept[ENTITY_ID]))
+    member_counts = kept[ENTITY_ID].value_counts().reindex(existing).to_numpy()
+    node_of_record = pd.concat(
+        [
+            pd.Series(existing.get_indexer(kept[ENTITY_ID]), index=kept[spec.id_column].to_numpy()),
+            pd.Series(len(existing) + np.arange(len(changed_ids)), index=changed_ids.to_numpy()),
+        ]
+    )
+    sizes = np.concatenate([member_counts, np.ones(len(changed_ids))])
+    left = node_of_record.reindex(matches["left_id"]).to_numpy()
+    right = node_of_record.reindex(matches["right_id"]).to_numpy()
+    labels = cluster_nodes(sizes, left, right, matches["score"].to_numpy(), spec.max_cluster_size)
+    names = _names_of_clusters(existing, changed_ids, labels, taken)
+    return pd.Series(names[node_of_record.to_numpy()], index=node_of_record.index)
+
+
+def _names_of_clusters(
+    existing: pd.Index, changed_ids: pd.Series, labels: np.ndarray, taken: set[str]
+) -> np.ndarray:
+    """Per node: the oldest existing entity id of its cluster, else a new id (not in `taken`,
+    the ids of the existing entities, nor given to another cluster)."""
+    names = existing.to_numpy(dtype=object)
+    existing_nodes = pd.DataFrame({"label": labels[: len(existing)], "name": names})
+    existing_nodes["length"] = existing_nodes["name"].str.len()
+    oldest = (
+        existing_nodes.sort_values(["label", "length", "name"])
+        .drop_duplicates("label")
+        .set_index("label")["name"]
+    )
+    named = oldest.reindex(labels).to_numpy(dtype=object)
+    unnamed = pd.isna(named)
+    if unnamed.any():
+        record_ids = pd.Index(np.concatenate([np.full(len(existing), None), changed_ids]))
+        named[unnamed] = new_entity_ids(record_ids[unnamed], labels[unnamed], taken)
+    return named
