@@ -333,3 +333,19 @@ def test_the_rest_sink_records_the_run_and_replays_the_spool_from_the_cli_withou
         [run] = instance.get_runs()
         logged = "".join(str(e) for e in instance.all_logs(run.run_id))
     assert token not in logged and token not in json.dumps(run.run_config)
+
+
+def test_a_strict_sink_that_cannot_deliver_fails_the_run_in_one_line_not_a_traceback(
+    local_platform: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATAPLATFORM_DATAHUB_SINK", "rest")
+    monkeypatch.setenv("DATAPLATFORM_DATAHUB_SERVER", "http://127.0.0.1:9")  # nothing listens
+    monkeypatch.setenv("DATAPLATFORM_DATAHUB_STRICT", "true")
+
+    assert main(["run", "--job", "raw_job", "--partition", DAY]) == EXIT_RUN_FAILED
+
+    shown = capfd.readouterr()
+    assert "DataHub rest sink failed" in shown.out
+    assert f"raw_job {DAY} FAILED" in shown.out
+    assert "Catalog: run not recorded in DataHub" in shown.out
+    assert "Traceback" not in shown.out + shown.err
