@@ -8,6 +8,7 @@ dirty day or a quiet day is worth a look, not a halt.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from typing import cast
 
 import dagster as dg
 import pandas as pd
@@ -57,7 +58,8 @@ def schema_matches(cleaned: Cleaned) -> dg.AssetCheckResult:
 
 
 def keys_not_null(table: pd.DataFrame, spec: TableSpec) -> dg.AssetCheckResult:
-    nulls = int(table[list(spec.key)].isna().any(axis=1).sum())
+    null_key = cast(pd.Series, table[list(spec.key)].isna().any(axis=1))
+    nulls = int(null_key.sum())
     return dg.AssetCheckResult(
         check_name="keys_not_null",
         passed=nulls == 0,
@@ -103,7 +105,7 @@ def references_known(
     shares = []
     for column, known in known_ids.items():
         if column in list_columns:
-            unknown = ~table[column].explode().dropna().isin(known)
+            unknown = ~cast(pd.Series, table[column]).explode().dropna().isin(known)
             share = float(unknown.mean()) if len(unknown) else 0.0
             metadata[f"{column}_orphan_share"] = round(share, 4)
             shares.append(share)

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import orjson
 import pandas as pd
 import pandera.errors
+import pandera.pandas as pdr
 import pyarrow as pa
 
 from dataplatform.cleaning.spec import Kind, TableSpec
@@ -63,11 +65,11 @@ def clean_table(raw: pd.DataFrame, spec: TableSpec) -> Cleaned:
     columns = list(spec.fields)
     text = normalise_text(raw.reindex(columns=columns), spec)
     duplicate = text.duplicated()
-    text = text[~duplicate]
+    text = cast(pd.DataFrame, text[~duplicate])
     reasons = RejectReasons()
     typed = parse_columns(text, spec, reasons)
-    check_rules(typed.drop(index=reasons.rows, errors="ignore"), spec, reasons)
-    valid = typed.drop(index=reasons.rows)
+    check_rules(typed.drop(index=reasons.rows, errors="ignore"), spec, reasons)  # pyright: ignore[reportArgumentType, reportCallIssue]  # pandas types drop(index=) as IndexLabel, omitting Index
+    valid = typed.drop(index=reasons.rows)  # pyright: ignore[reportArgumentType, reportCallIssue]  # pandas types drop(index=) as IndexLabel, omitting Index
     valid, superseded = resolve_keys(valid, spec, reasons)
     rejects = raw.loc[reasons.rows].assign(**{REJECT_REASON: reasons.as_series()})
     return Cleaned(
@@ -95,12 +97,11 @@ def normalise_text(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
 def parse_columns(text: pd.DataFrame, spec: TableSpec, reasons: RejectReasons) -> pd.DataFrame:
     typed = {}
     for name, field in spec.fields.items():
+        values = cast(pd.Series, text[name])
         parsed = (
-            parse_lists(text[name], field.kind)
-            if field.is_list
-            else parse_values(text[name], field.kind)
+            parse_lists(values, field.kind) if field.is_list else parse_values(values, field.kind)
         )
-        unparsable = text[name].notna() & parsed.isna()
+        unparsable = values.notna() & parsed.isna()
         if unparsable.any():
             bad = text.index[unparsable]
             reasons.add(
@@ -114,10 +115,11 @@ def parse_columns(text: pd.DataFrame, spec: TableSpec, reasons: RejectReasons) -
 def parse_values(values: pd.Series, kind: Kind) -> pd.Series:
     match kind:
         case Kind.INT:
-            numbers = pd.to_numeric(values.astype(object), errors="coerce")
+            numbers = cast(pd.Series, pd.to_numeric(values.astype(object), errors="coerce"))
             return numbers.where(numbers % 1 == 0).astype("Int64")
         case Kind.FLOAT:
-            return pd.to_numeric(values.astype(object), errors="coerce").astype("Float64")
+            numbers = cast(pd.Series, pd.to_numeric(values.astype(object), errors="coerce"))
+            return numbers.astype("Float64")
         case Kind.TIMESTAMP:
             return pd.to_datetime(
                 values.astype(object), utc=True, errors="coerce", format="ISO8601"
@@ -174,13 +176,14 @@ def check_rules(typed: pd.DataFrame, spec: TableSpec, reasons: RejectReasons) ->
     validate(spec.pandera_schema(), typed, reasons)
     for column in spec.list_columns:
         if spec.fields[column].checks:
-            elements = typed[column].explode().dropna()  # one row per element, same index
+            # one row per element, same index
+            elements = cast(pd.Series, typed[column]).explode().dropna()
             frame = elements.astype(spec.fields[column].kind.pandas_dtype).to_frame()
             validate(spec.element_schema(column), frame, reasons, "element ")
 
 
 def validate(
-    schema: pandera.DataFrameSchema, frame: pd.DataFrame, reasons: RejectReasons, what: str = ""
+    schema: pdr.DataFrameSchema, frame: pd.DataFrame, reasons: RejectReasons, what: str = ""
 ) -> None:
     try:
         schema.validate(frame, lazy=True)
@@ -210,7 +213,7 @@ def resolve_keys(
     if repeated.any():
         rows = valid.index[repeated]
         reasons.add(rows, f"duplicate key {', '.join(key)}: an earlier row has the same key")
-    return valid[~repeated], 0
+    return cast(pd.DataFrame, valid[~repeated]), 0
 
 
 def to_arrow_table(valid: pd.DataFrame, spec: TableSpec) -> pa.Table:

@@ -3,6 +3,7 @@
 import warnings
 from collections.abc import Iterator
 from datetime import date, timedelta
+from typing import cast
 
 import dagster as dg
 import pandas as pd
@@ -120,7 +121,7 @@ def landed_on(landed: pd.DataFrame, day: str) -> pd.DataFrame:
     if landed.empty:
         return landed
     arrival_day = landed[LANDED_AT.name].dt.tz_convert(CALENDAR.timezone).dt.strftime("%Y-%m-%d")
-    return landed[arrival_day == day].reset_index(drop=True)
+    return cast(pd.DataFrame, landed[arrival_day == day]).reset_index(drop=True)
 
 
 def with_landed_rows(table: pa.Table, spec: TableSpec, landed: pd.DataFrame) -> pa.Table:
@@ -158,13 +159,13 @@ def table_checks(
     yield checks.row_volume_stable(len(keys), previous_rows)
     if spec.references:
         known_ids = {
-            column: known[table.name][spec.referenced_key(column)]
+            column: cast(pd.Series, known[table.name][spec.referenced_key(column)])
             for column, table in spec.references.items()
         }
         yield checks.references_known(keys, known_ids, spec.list_columns)
 
 
-def table_metadata(raw: pd.DataFrame, cleaned: Cleaned) -> dict[str, object]:
+def table_metadata(raw: pd.DataFrame, cleaned: Cleaned) -> dict[str, int | str]:
     return {
         "raw_rows": len(raw),
         "rejected_rows": len(cleaned.rejects),
@@ -175,7 +176,7 @@ def table_metadata(raw: pd.DataFrame, cleaned: Cleaned) -> dict[str, object]:
     }
 
 
-def reject_metadata(cleaned: Cleaned) -> dict[str, object]:
+def reject_metadata(cleaned: Cleaned) -> dict[str, dg.MetadataValue]:
     reasons = cleaned.rejects[REJECT_REASON].str.split(": ").str[0].value_counts()
     lines = [f"| {column} | {count} |" for column, count in reasons.items()]
     table = "\n".join(["| rejected on column | rows |", "|---|---|", *lines])
@@ -192,7 +193,7 @@ def previous_partition_rows(context: dg.AssetExecutionContext, key: dg.AssetKey)
     if not records or records[0].asset_materialization is None:
         return None
     row_count = records[0].asset_materialization.metadata.get("dagster/row_count")
-    return int(row_count.value) if row_count is not None else None
+    return int(cast(int, row_count.value)) if row_count is not None else None
 
 
 landed_reviews_cleaning = build_cleaned_asset(LANDED_REVIEWS, partitions_def=REVIEWS.partitions)
