@@ -50,9 +50,16 @@ def failed_blocking_checks(instance: dg.DagsterInstance, run_id: str) -> list[st
     records = instance.get_records_for_run(
         run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
     ).records
-    evaluations = [r.event_log_entry.dagster_event.asset_check_evaluation_data for r in records]
+    evaluations = [check_evaluation(r) for r in records]
     return [
         f"{e.asset_key.to_user_string()}:{e.check_name}"
         for e in evaluations
         if e.blocking and not e.passed
     ]
+
+
+def check_evaluation(record: dg.EventLogRecord) -> dg.AssetCheckEvaluation:
+    """The check evaluation an ASSET_CHECK_EVALUATION record holds."""
+    event = record.event_log_entry.dagster_event
+    assert event is not None  # records fetched by a Dagster event type hold that event
+    return event.asset_check_evaluation_data

@@ -85,7 +85,7 @@ def check_results(
 def check_result(report: QualityReport, check: QualityCheck) -> dg.AssetCheckResult:
     failures = report.failures_of(check.name)
     not_run = [reason for name, reason in report.not_run if name == check.name]
-    metadata: dict[str, object] = {"report": dg.MetadataValue.path(report.path)}
+    metadata: dict[str, dg.MetadataValue | str] = {"report": dg.MetadataValue.path(report.path)}
     if failures:
         metadata["failing_conditions"] = dg.MetadataValue.md(
             "\n".join(f"- {f.condition} ({f.category}): {f.details}" for f in failures)

@@ -1,6 +1,7 @@
 """Deepchecks' train-test validation: is the new partition drawn like its reference?"""
 
 from collections.abc import Sequence
+from typing import cast
 
 import pandas as pd
 from deepchecks.tabular import Dataset, Suite
@@ -47,13 +48,20 @@ def drift_report(
     lists = [column for column in list_columns(current_sample) if column not in exclude]
     ref = comparable_frame(sample(reference, store.sample_size), exclude)
     cur = comparable_frame(current_sample, exclude)
-    columns = [c for c in ref.columns if c in cur.columns and _comparable(ref[c], cur[c])]
-    categorical = [c for c in categorical_columns(pd.concat([ref, cur])[columns]) if c != label]
-    features = [c for c in columns if c != label and (c in categorical or _numeric(ref[c]))]
+    columns = [
+        c
+        for c in ref.columns
+        if c in cur.columns and _comparable(cast(pd.Series, ref[c]), cast(pd.Series, cur[c]))
+    ]
+    both = cast(pd.DataFrame, pd.concat([ref, cur])[columns])
+    categorical = [c for c in categorical_columns(both) if c != label]
+    features = [
+        c for c in columns if c != label and (c in categorical or _numeric(cast(pd.Series, ref[c])))
+    ]
     kept = [*features, *([label] if label else [])]
     result = drift_suite().run(
-        Dataset(ref[kept], label=label, cat_features=categorical, features=features),
-        Dataset(cur[kept], label=label, cat_features=categorical, features=features),
+        Dataset(ref[kept], label=label, cat_features=categorical, features=features),  # pyright: ignore[reportArgumentType]  # deepchecks' label defaults to None but its type omits None
+        Dataset(cur[kept], label=label, cat_features=categorical, features=features),  # pyright: ignore[reportArgumentType]  # deepchecks' label defaults to None but its type omits None
         with_display=True,
     )
     title = f"Drift: {'/'.join(name)} {partition or ''}"

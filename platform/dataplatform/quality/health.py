@@ -10,12 +10,15 @@ goes in the metadata and an HTML page with plots next to the quality reports.
 
 import base64
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import dagster as dg
 import pandas as pd
+
+from dataplatform.quality.alerts import check_evaluation
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure  # imported when plotting: it is slow to import
@@ -44,7 +47,7 @@ class Health:
 
     @property
     def todays_runs(self) -> pd.DataFrame:
-        return self.runs[self.runs["today"]]
+        return cast(pd.DataFrame, self.runs[self.runs["today"]])
 
     @property
     def success_rate(self) -> float | None:
@@ -71,7 +74,7 @@ def pipeline_health_figures(
     )
 
 
-def run_table(records: list, start: datetime) -> pd.DataFrame:
+def run_table(records: Sequence[dg.RunRecord], start: datetime) -> pd.DataFrame:
     rows = [
         {
             "run_id": record.dagster_run.run_id,
@@ -84,7 +87,7 @@ def run_table(records: list, start: datetime) -> pd.DataFrame:
         }
         for record in records
     ]
-    runs = pd.DataFrame(rows, columns=["run_id", "job", "status", "created_at", "duration_s"])
+    runs = pd.DataFrame(rows, columns=["run_id", "job", "status", "created_at", "duration_s"])  # pyright: ignore[reportArgumentType]  # pandas' SequenceNotStr rejects list
     return runs.assign(today=(runs["created_at"] >= start).astype(bool))
 
 
@@ -96,10 +99,11 @@ def step_trend(instance: dg.DagsterInstance, runs: pd.DataFrame, history_days: i
             for stat in instance.get_run_step_stats(run_id)
             if stat.start_time and stat.end_time
         ],
-        columns=["step", "today", "duration_s"],
+        columns=["step", "today", "duration_s"],  # pyright: ignore[reportArgumentType]  # pandas' SequenceNotStr rejects list
     ).astype({"today": bool, "duration_s": float})
-    today = steps[steps["today"]].groupby("step")["duration_s"].mean().rename("today_mean_s")
-    before = steps[~steps["today"]].groupby("step")["duration_s"].mean().rename("before_mean_s")
+    today = cast(pd.Series, steps[steps["today"]].groupby("step")["duration_s"].mean())
+    before = cast(pd.Series, steps[~steps["today"]].groupby("step")["duration_s"].mean())
+    today, before = today.rename("today_mean_s"), before.rename("before_mean_s")
     trend = pd.concat([today, before], axis=1).reset_index(names="step")
     return trend.assign(trend=trend["today_mean_s"] / trend["before_mean_s"])
 
@@ -108,12 +112,15 @@ def asset_table(
     instance: dg.DagsterInstance, runs: pd.DataFrame, end: datetime, history_days: int
 ) -> pd.DataFrame:
     written = materialized_rows(instance, runs)
-    today = written[written["today"]].groupby("asset")["rows"].sum()
-    before = written[~written["today"]].groupby("asset")["rows"].sum() / history_days
+    today = cast(pd.Series, written[written["today"]].groupby("asset")["rows"].sum())
+    before = (
+        cast(pd.Series, written[~written["today"]].groupby("asset")["rows"].sum()) / history_days
+    )
     keys = sorted(set(written["asset"]) | {k.to_user_string() for k in instance.get_asset_keys()})
     table = pd.DataFrame({"asset": keys})
-    table["rows_today"] = table["asset"].map(today).fillna(0).astype("int64")
-    table["rows_daily_mean_before"] = table["asset"].map(before).fillna(0.0)
+    assets = cast(pd.Series, table["asset"])
+    table["rows_today"] = assets.map(today).fillna(0).astype("int64")
+    table["rows_daily_mean_before"] = assets.map(before).fillna(0.0)
     table["rows_ratio"] = table["rows_today"] / table["rows_daily_mean_before"].where(
         table["rows_daily_mean_before"] > 0
     )
@@ -131,15 +138,16 @@ def materialized_rows(instance: dg.DagsterInstance, runs: pd.DataFrame) -> pd.Da
         ).records
         for record in records:
             materialization = record.asset_materialization
+            assert materialization is not None  # the records are of ASSET_MATERIALIZATION type
             count = materialization.metadata.get(ROW_COUNT)
             rows.append(
                 {
                     "asset": materialization.asset_key.to_user_string(),
                     "today": today,
-                    "rows": int(count.value) if count is not None else 0,
+                    "rows": int(cast(int, count.value)) if count is not None else 0,
                 }
             )
-    return pd.DataFrame(rows, columns=["asset", "today", "rows"]).astype(
+    return pd.DataFrame(rows, columns=["asset", "today", "rows"]).astype(  # pyright: ignore[reportArgumentType]  # pandas' SequenceNotStr rejects list
         {"today": bool, "rows": "int64"}
     )
 
@@ -170,19 +178,16 @@ def failed_check_table(instance: dg.DagsterInstance, run_ids: list[str]) -> pd.D
         for record in instance.get_records_for_run(
             run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
         ).records
-        if not (
-            evaluation := record.event_log_entry.dagster_event.asset_check_evaluation_data
-        ).passed
+        if not (evaluation := check_evaluation(record)).passed
     ]
-    return pd.DataFrame(rows, columns=["asset", "check", "severity", "blocking", "run_id"])
+    return pd.DataFrame(rows, columns=["asset", "check", "severity", "blocking", "run_id"])  # pyright: ignore[reportArgumentType]  # pandas' SequenceNotStr rejects list
 
 
 def with_failed_checks(health: Health) -> pd.DataFrame:
-    counts = health.failed_checks.groupby("asset").size()
-    assets = health.assets.assign(
-        failed_checks_today=health.assets["asset"].map(counts).fillna(0).astype("int64")
-    )
-    return assets[ASSET_COLUMNS]
+    counts = cast(pd.Series, health.failed_checks.groupby("asset").size())
+    failed = cast(pd.Series, health.assets["asset"]).map(counts).fillna(0).astype("int64")
+    assets = health.assets.assign(failed_checks_today=failed)
+    return cast(pd.DataFrame, assets[ASSET_COLUMNS])
 
 
 def summary_markdown(health: Health, day: str) -> str:
@@ -218,13 +223,15 @@ def summary_html(health: Health, day: str) -> str:
 
 
 def _step_plot(health: Health) -> "Figure":
-    steps = health.steps.set_index("step")[["before_mean_s", "today_mean_s"]]
+    steps = cast(pd.DataFrame, health.steps.set_index("step")[["before_mean_s", "today_mean_s"]])
     return _bar_plot(steps.fillna(0.0), "mean step duration (s)")
 
 
 def _rows_plot(health: Health) -> "Figure":
-    assets = health.assets.set_index("asset")[["rows_daily_mean_before", "rows_today"]]
-    return _bar_plot(assets[assets.sum(axis=1) > 0], "rows written")
+    assets = cast(
+        pd.DataFrame, health.assets.set_index("asset")[["rows_daily_mean_before", "rows_today"]]
+    )
+    return _bar_plot(cast(pd.DataFrame, assets[assets.sum(axis=1) > 0]), "rows written")
 
 
 def _bar_plot(bars: pd.DataFrame, label: str) -> "Figure":

@@ -6,6 +6,7 @@ materialisation and logged as an MLflow artifact (`mlflow.log_artifacts(out_dir)
 """
 
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -18,19 +19,20 @@ REPORT_NAME = "model_evaluation.html"
 
 
 def model_evaluation_report(
-    train: pd.DataFrame, test: pd.DataFrame, label: str, model: object, out_dir: str | Path
+    train: pd.DataFrame, test: pd.DataFrame, label: str, model: Any, out_dir: str | Path | UPath
 ) -> QualityReport:
     """`model` is any scikit-learn-like classifier with `predict`/`predict_proba`, trained on
-    arrays of the feature columns (every column but `label`)."""
+    arrays of the feature columns (every column but `label`). It is typed `Any`: scikit-learn
+    declares no types, and its pipelines' methods match no protocol."""
     # Imported here: deepchecks takes seconds to import, and every process loads this module.
     from deepchecks.tabular import Dataset
     from deepchecks.tabular.suites import model_evaluation
 
     features = [column for column in train.columns if column != label]
-    categorical = categorical_columns(train[features])
+    categorical = categorical_columns(cast(pd.DataFrame, train[features]))
     train_set = Dataset(train, label=label, cat_features=categorical, features=features)
     test_set = Dataset(test, label=label, cat_features=categorical, features=features)
-    result = model_evaluation().run(train_set, test_set, ArrayInput(model), with_display=True)
+    result = model_evaluation().run(train_set, test_set, ArrayInput(model), with_display=True)  # pyright: ignore[reportArgumentType]  # deepchecks' BasicModel wants predict to return a list; arrays work
     root = UPath(out_dir)
     path = write_report(result, root / REPORT_NAME, root, "Model evaluation")
     return summarise(result, str(path), len(test), len(train) + len(test))
@@ -39,7 +41,7 @@ def model_evaluation_report(
 class ArrayInput:
     """The classifier fed arrays, as it was trained (deepchecks hands it DataFrames)."""
 
-    def __init__(self, classifier: object) -> None:
+    def __init__(self, classifier: Any) -> None:
         self.classifier = classifier
         self.classes_ = classifier.classes_
 

@@ -14,7 +14,7 @@ rows are still found; the metadata names these columns.
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import dagster as dg
 import numpy as np
@@ -27,6 +27,7 @@ from dataplatform.quality.html import write_report
 # imported only where a suite runs (integrity, drift, model_evaluation).
 if TYPE_CHECKING:
     from deepchecks.core import SuiteResult
+    from deepchecks.core.check_result import BaseCheckResult
 
 DEFAULT_SAMPLE_SIZE = 10_000
 SAMPLE_SEED = 0
@@ -75,7 +76,8 @@ class ReportStore(dg.ConfigurableResource):
 
     @property
     def root(self) -> UPath:
-        return UPath(self.base_path, **(self.storage_options or {})) / "quality"
+        options: dict[str, Any] = self.storage_options or {}
+        return UPath(self.base_path, **options) / "quality"
 
     def report_path(self, name: Sequence[str], partition: str | None) -> UPath:
         folder = self.root.joinpath(*name)
@@ -97,11 +99,11 @@ def deepchecks_frame(frame: pd.DataFrame, exclude: Sequence[str] = ()) -> pd.Dat
     """The columns deepchecks can judge, in numpy dtypes: nullable integers become floats,
     strings objects, timestamps seconds since the epoch."""
     kept = frame.drop(columns=[c for c in exclude if c in frame.columns])
-    return kept.apply(_numpy_values)
+    return cast(pd.DataFrame, kept.apply(_numpy_values))
 
 
 def list_columns(frame: pd.DataFrame) -> list[str]:
-    return [column for column in frame.columns if _holds_lists(frame[column])]
+    return [column for column in frame.columns if _holds_lists(cast(pd.Series, frame[column]))]
 
 
 def _holds_lists(column: pd.Series) -> bool:
@@ -150,7 +152,7 @@ def summarise(
     ran = [r for r in result.results if isinstance(r, CheckResult) and r.have_conditions()]
     failures = tuple(
         ConditionOutcome(
-            check=check_id(r.check.name()),
+            check=_check_id(r),
             condition=condition.name,
             category=condition.category.name,
             details=str(condition.details),
@@ -165,9 +167,7 @@ def summarise(
         checks_run=len(ran),
         checks_passed=len(ran) - len({failure.check for failure in failures}),
         failures=failures,
-        not_run=tuple(
-            (check_id(r.check.name()), str(r.exception)) for r in result.get_not_ran_checks()
-        ),
+        not_run=tuple((_check_id(r), str(r.exception)) for r in result.get_not_ran_checks()),
         sample_rows=sample_rows,
         total_rows=total_rows,
         lists_as_text=tuple(lists_as_text),
@@ -177,6 +177,11 @@ def summarise(
 def check_id(name: str) -> str:
     """`Percent Of Nulls` -> `percent_of_nulls`."""
     return name.strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def _check_id(result: "BaseCheckResult") -> str:
+    assert result.check is not None  # a suite's results keep the check that produced them
+    return check_id(result.check.name())
 
 
 def summary_markdown(report: QualityReport) -> str:
@@ -199,8 +204,8 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
-def report_metadata(report: QualityReport) -> dict[str, object]:
-    metadata: dict[str, object] = {
+def report_metadata(report: QualityReport) -> dict[str, dg.MetadataValue | int | str]:
+    metadata: dict[str, dg.MetadataValue | int | str] = {
         "report": dg.MetadataValue.path(report.path),
         "summary": dg.MetadataValue.md(summary_markdown(report)),
         "checks_run": report.checks_run,
@@ -218,5 +223,5 @@ def summary_table(report: QualityReport) -> pd.DataFrame:
     """The failing conditions as rows, stored as the quality asset's Parquet output."""
     return pd.DataFrame(
         [vars(failure) for failure in report.failures],
-        columns=["check", "condition", "category", "details"],
+        columns=["check", "condition", "category", "details"],  # pyright: ignore[reportArgumentType]  # pandas' SequenceNotStr rejects list
     ).astype("string")

@@ -9,6 +9,7 @@ and the same check results to DataHub as assertions on the judged table.
 
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import cast
 
 import dagster as dg
 import pandas as pd
@@ -67,7 +68,7 @@ def build_integrity_asset(
         from dataplatform.quality.integrity import integrity_report  # slow import, see reports
 
         if columns is not None:
-            table = table[[column for column in columns if column in table.columns]]
+            table = cast(pd.DataFrame, table[[c for c in columns if c in table.columns]])
         if len(table) < MIN_ROWS_TO_JUDGE:
             yield dg.Output(summary_table_empty(), metadata={"rows": len(table)})
             yield from checks.passed_without_report(
@@ -116,8 +117,8 @@ def build_drift_asset(spec: TableSpec, label: str | None = None) -> dg.AssetsDef
             yield from checks.passed_without_report(DRIFT_CHECKS, "no reference partition yet")
             return
         report = drift_report(
-            reference[[c for c in declared if c in reference.columns]],
-            current[[c for c in declared if c in current.columns]],
+            cast(pd.DataFrame, reference[[c for c in declared if c in reference.columns]]),
+            cast(pd.DataFrame, current[[c for c in declared if c in current.columns]]),
             quality_reports,
             ["drift", *source.path],
             context.partition_key,
@@ -178,7 +179,7 @@ def emit_assertions(
 
 
 def summary_table_empty() -> pd.DataFrame:
-    return pd.DataFrame(columns=["check", "condition", "category", "details"]).astype("string")
+    return pd.DataFrame(columns=["check", "condition", "category", "details"]).astype("string")  # pyright: ignore[reportArgumentType]  # pandas' SequenceNotStr rejects list
 
 
 def landed_integrity_asset(dataset: LandingDataset) -> dg.AssetsDefinition:
