@@ -52,7 +52,7 @@ from platform_tests.services import fresh_postgres_database, service_unavailable
 REDIS_URL = os.getenv("DATAPLATFORM_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 RABBITMQ_URL = os.getenv("DATAPLATFORM_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
 BACKFILL_DAYS = ["2026-03-02", "2026-03-03", "2026-03-04"]
-RUN_TIMEOUT = 180
+RUN_TIMEOUT = 600  # generous: a backfill of three days on two workers, on a busy machine
 # The real schedule ticks once a day at DATAPLATFORM_SCHEDULE_TIME; set to a minute the running
 # daemon will reach while the other tests run (the topology starts in well under this).
 SCHEDULE_DELAY_SECONDS = 100
