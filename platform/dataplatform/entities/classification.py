@@ -6,6 +6,7 @@ Scores come from recordlinkage's `ECMClassifier` (unsupervised Fellegi-Sunter), 
 """
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -88,7 +89,7 @@ def scored_matches(
     is_match = scores.to_numpy() >= spec.match_threshold
     evidence = features[is_match].assign(score=scores.to_numpy()[is_match])
     columns = ["left_id", "right_id", "score", *features.columns]
-    return evidence.reset_index(names=["left_id", "right_id"])[columns]
+    return cast(pd.DataFrame, evidence.reset_index(names=["left_id", "right_id"])[columns])
 
 
 def background_pairs(

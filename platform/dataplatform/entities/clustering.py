@@ -11,6 +11,8 @@ merged entity keeps the smallest (oldest) of their ids; a new entity gets a new 
 rule above (with a ".<n>" suffix in the rare case that id is still used by another entity).
 """
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 from scipy.sparse import coo_matrix
@@ -110,9 +112,11 @@ def increment_entity_ids(
     match reaches (existing entities are nodes, changed records join them); the other
     records keep theirs."""
     matched = np.concatenate([matches["left_id"].to_numpy(), matches["right_id"].to_numpy()])
-    reached = kept[spec.id_column].isin(matched).to_numpy()
-    taken = set(pd.unique(kept[ENTITY_ID]))
-    kept = kept[kept[ENTITY_ID].isin(pd.unique(kept[ENTITY_ID].to_numpy()[reached])).to_numpy()]
+    reached = cast(pd.Series, kept[spec.id_column]).isin(matched).to_numpy()
+    entity_ids = cast(pd.Series, kept[ENTITY_ID])
+    taken = set(pd.unique(entity_ids))
+    reached_entities = pd.unique(entity_ids.to_numpy()[reached])
+    kept = cast(pd.DataFrame, kept[entity_ids.isin(reached_entities).to_numpy()])
     existing = pd.Index(pd.unique(kept[ENTITY_ID]))
     member_counts = kept[ENTITY_ID].value_counts().reindex(existing).to_numpy()
     node_of_record = pd.concat(

@@ -8,6 +8,7 @@ side gets the comparison's `missing_value`, and so do two empty strings under Le
 """
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -37,8 +38,9 @@ def compare_pairs(
     pairs = pairs.remove_unused_levels()
     # Values are converted once per record in a pair (a level entry), then spread over the
     # pairs by the level codes.
-    left_records = _record_positions(left, pairs.levels[0])
-    right_records = _record_positions(right, pairs.levels[1])
+    left_records = _record_positions(left, cast(pd.Index, pairs.levels[0]))
+    right_records = _record_positions(right, cast(pd.Index, pairs.levels[1]))
+    left_codes, right_codes = cast(np.ndarray, pairs.codes[0]), cast(np.ndarray, pairs.codes[1])
     # Filled in place: building the frame from separate columns would copy them all, which
     # at tens of millions of pairs is gigabytes at the peak.
     block = np.empty((len(spec.comparisons), len(pairs)))
@@ -50,11 +52,11 @@ def compare_pairs(
             chunk = slice(start, start + CHUNK_PAIRS)
             block[row, chunk] = compare_column(
                 comparison,
-                Side(left_values, pairs.codes[0][chunk]),
-                Side(right_values, pairs.codes[1][chunk]),
+                Side(left_values, left_codes[chunk]),
+                Side(right_values, right_codes[chunk]),
             )
     labels = [comparison.label for comparison in spec.comparisons]
-    return pd.DataFrame(block.T, index=pairs, columns=labels, copy=False)
+    return pd.DataFrame(block.T, index=pairs, columns=pd.Index(labels), copy=False)
 
 
 def _record_positions(records: pd.DataFrame, ids: pd.Index) -> np.ndarray:
@@ -73,7 +75,8 @@ class Side:
     records: np.ndarray
 
     def per_pair(self) -> np.ndarray:
-        return self.values[self.records]
+        """The value of each pair's record; for array values (text is read by its codes)."""
+        return cast(np.ndarray, self.values)[self.records]
 
     def missing(self) -> np.ndarray:
         return pd.isna(self.values)[self.records]
@@ -202,8 +205,9 @@ def _as_text(values: pd.Series) -> pd.Categorical:
 
 def _text_codes(side: Side) -> tuple[np.ndarray, np.ndarray]:
     """For each pair the code of its text, and the distinct texts ("" for missing)."""
-    texts = np.append(np.asarray(side.values.categories, dtype=object), "")
-    codes = side.values.codes.astype(np.int64)
+    text = cast(pd.Categorical, side.values)  # see `_as_text`
+    texts = np.append(np.asarray(text.categories, dtype=object), "")
+    codes = text.codes.astype(np.int64)
     codes[codes < 0] = len(texts) - 1
     return codes[side.records], texts
 
@@ -215,7 +219,11 @@ def _as_dates(values: pd.Series) -> np.ndarray:
 
 
 def _as_numbers(values: pd.Series) -> np.ndarray:
-    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+    return cast(pd.Series, pd.to_numeric(values, errors="coerce")).to_numpy(dtype=np.float64)
+
+
+def _as_objects(values: pd.Series) -> np.ndarray:
+    return cast(pd.Series, values.astype(object).where(values.notna(), None)).to_numpy()
 
 
 def _date_parts(dates: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -230,7 +238,7 @@ def _date_parts(dates: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 RECORD_VALUES = {
     "jarowinkler": _as_text,
     "levenshtein": _as_text,
-    "exact": lambda values: values.astype(object).where(values.notna(), None).to_numpy(),
+    "exact": _as_objects,
     "date": _as_dates,
     "date_parts": _as_dates,
     "numeric": _as_numbers,

@@ -12,6 +12,8 @@ over the whole pair space (`pair_space` pairs), where every pair that no pass pr
 negligible probability of matching. Features may have several levels (e.g. 0, 0.5, 1).
 """
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
@@ -34,7 +36,10 @@ def fellegi_sunter_scores(
     `pair_space` is the number of pairs `fitted_on` was drawn from (all pairs of the table).
     """
     levels = {label: np.union1d(fitted_on[label], background[label]) for label in features}
-    log_u = {label: _log_shares(background[label], levels[label], None) for label in features}
+    log_u = {
+        label: _log_shares(cast(pd.Series, background[label]), levels[label], None)
+        for label in features
+    }
     patterns, counts = _patterns(fitted_on)
     log_m, log_prior = _fit(patterns, counts, log_u, levels, pair_space)
     log_odds = log_prior + _log_ratio(features, log_m, log_u, levels)
@@ -57,7 +62,10 @@ def _fit(
         posterior = 1 / (1 + np.exp(-(log_prior + _log_ratio(patterns, log_m, log_u, levels))))
         weights = counts * posterior
         new_share = min(max(weights.sum() / pair_space, 1e-300), 0.5)
-        log_m = {label: _log_shares(patterns[label], levels[label], weights) for label in patterns}
+        log_m = {
+            label: _log_shares(cast(pd.Series, patterns[label]), levels[label], weights)
+            for label in patterns
+        }
         converged = abs(new_share - share) <= TOLERANCE * share
         share = new_share
         if converged:

@@ -1,5 +1,7 @@
 """Golden records: one record per entity, its values chosen by survivorship."""
 
+from typing import cast
+
 import pandas as pd
 
 from dataplatform.entities.clustering import ENTITY_ID
@@ -21,5 +23,5 @@ def golden_records(spec: EntitySpec, records: pd.DataFrame, entities: pd.DataFra
         )
     grouped = members.drop(columns=spec.id_column).groupby(ENTITY_ID, sort=True)
     golden = grouped.first()
-    golden.insert(0, "member_count", grouped.size())
+    golden.insert(0, "member_count", cast(pd.Series, grouped.size()))
     return golden.reset_index()

@@ -1,5 +1,7 @@
 """The parts of an incremental run: its candidate pairs, training sample and random records."""
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
@@ -24,7 +26,7 @@ def increment_pairs(
     left_position = changed_position.reindex(left).to_numpy()
     # Two changed records meet twice, as (a, b) and (b, a): keep the first orientation.
     twice = ~np.isnan(right_changed_position) & (right_changed_position <= left_position)
-    return pairs[(left != right) & ~twice]
+    return cast(pd.MultiIndex, pairs[(left != right) & ~twice])
 
 
 def increment_pair_space(spec: EntitySpec, kept: pd.DataFrame, changed: pd.DataFrame) -> int:
@@ -43,11 +45,15 @@ def sample_features(spec: EntitySpec, kept: pd.DataFrame) -> pd.DataFrame:
     """Features of the candidate pairs within whole existing entities: the entities of
     records drawn in a fixed pseudo-random order, until `spec.fit_sample_size` records."""
     drawn = np.random.default_rng(0).permutation(len(kept))[: spec.fit_sample_size]
-    candidates = pd.unique(kept[ENTITY_ID].to_numpy()[drawn])
-    members = kept[kept[ENTITY_ID].isin(candidates).to_numpy()]
-    sizes = members[ENTITY_ID].value_counts().reindex(candidates).to_numpy()
+    entity_ids = cast(pd.Series, kept[ENTITY_ID])
+    candidates = cast(np.ndarray, pd.unique(entity_ids.to_numpy()[drawn]))
+    members = cast(pd.DataFrame, kept[entity_ids.isin(candidates).to_numpy()])
+    member_entity_ids = cast(pd.Series, members[ENTITY_ID])
+    sizes = member_entity_ids.value_counts().reindex(candidates).to_numpy()
     chosen = candidates[np.cumsum(sizes) <= spec.fit_sample_size]
-    sample = from_cache(spec, members[members[ENTITY_ID].isin(chosen).to_numpy()])
+    sample = from_cache(
+        spec, cast(pd.DataFrame, members[member_entity_ids.isin(chosen).to_numpy()])
+    )
     return compare_pairs(spec, index_pairs(spec, sample), sample)
 
 

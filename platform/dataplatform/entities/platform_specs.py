@@ -1,5 +1,7 @@
 """The entity specs of the platform: the demo API's users, and FEBRL for measuring quality."""
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 from recordlinkage.preprocessing import phonetic
@@ -16,7 +18,8 @@ def soundex(names: pd.Series) -> pd.Series:
     """Soundex codes, computed once per distinct name (names repeat a lot)."""
     codes, distinct = pd.factorize(names)
     coded = phonetic(pd.Series(distinct), method="soundex").to_numpy()
-    return pd.Series(np.where(codes >= 0, coded[codes], None), index=names.index)
+    sounds = np.where(codes >= 0, coded[codes], None)  # pyright: ignore[reportArgumentType]  # numpy stubs omit None, an object scalar to np.where
+    return pd.Series(sounds, index=names.index)
 
 
 def _febrl_keys(records: pd.DataFrame) -> pd.DataFrame:
@@ -24,8 +27,8 @@ def _febrl_keys(records: pd.DataFrame) -> pd.DataFrame:
     records["date_of_birth"] = pd.to_datetime(
         records["date_of_birth"], format="%Y%m%d", errors="coerce"
     )
-    records["surname_sound"] = soundex(records["surname"])
-    records["given_name_sound"] = soundex(records["given_name"])
+    records["surname_sound"] = soundex(cast(pd.Series, records["surname"]))
+    records["given_name_sound"] = soundex(cast(pd.Series, records["given_name"]))
     records["birth_year"] = records["date_of_birth"].dt.year
     return records
 
@@ -125,14 +128,16 @@ def _ascii_lower(names: pd.Series) -> pd.Series:
 
 def _user_keys(records: pd.DataFrame) -> pd.DataFrame:
     """Fold names to lower-case ASCII, nicknames to formal names; derive blocking keys."""
-    first_names = _ascii_lower(records["first_name"])
-    records["given_name"] = first_names.map(NICKNAMES).fillna(first_names)
-    records["given_name_sound"] = soundex(records["given_name"])
-    records["family_name"] = _ascii_lower(records["last_name"])
-    records["family_name_sound"] = soundex(records["family_name"])
+    first_names = _ascii_lower(cast(pd.Series, records["first_name"]))
+    given_names = first_names.map(NICKNAMES).fillna(first_names)
+    records["given_name"] = given_names
+    records["given_name_sound"] = soundex(given_names)
+    family_names = _ascii_lower(cast(pd.Series, records["last_name"]))
+    records["family_name"] = family_names
+    records["family_name_sound"] = soundex(family_names)
     records["date_of_birth"] = pd.to_datetime(records["date_of_birth"], errors="coerce")
     records["birth_year"] = records["date_of_birth"].dt.year
-    records["home"] = _ascii_lower(records["city"])
+    records["home"] = _ascii_lower(cast(pd.Series, records["city"]))
     return records
 
 

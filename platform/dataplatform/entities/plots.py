@@ -2,6 +2,7 @@
 
 import base64
 from io import BytesIO
+from typing import Any
 
 import dagster as dg
 import matplotlib
@@ -12,6 +13,7 @@ from upath import UPath
 matplotlib.use("Agg")  # no display: plots are rendered to files by worker processes
 
 import matplotlib.pyplot as plt  # after choosing the backend
+from matplotlib.figure import Figure
 
 
 class PlotStore(dg.ConfigurableResource):
@@ -25,7 +27,9 @@ class PlotStore(dg.ConfigurableResource):
         self, png: bytes, asset_key: dg.AssetKey, partition_key: str | None, name: str
     ) -> dict[str, dg.MetadataValue]:
         """Writes the PNG; returns metadata linking it (path) and showing it (inline image)."""
-        path = UPath(self.base_path, **(self.storage_options or {})).joinpath(*asset_key.path)
+        # fsspec options, passed as keywords; typed Any as UPath's **storage_options are.
+        options: dict[str, Any] = {**(self.storage_options or {})}
+        path = UPath(self.base_path, **options).joinpath(*asset_key.path)
         path.mkdir(parents=True, exist_ok=True)
         path = path.joinpath(f"{partition_key or 'all'}.{name}.png")
         path.write_bytes(png)
@@ -49,14 +53,14 @@ def cluster_size_histogram(entity_ids: pd.Series, title: str) -> bytes:
 def score_histogram(scores: pd.Series, threshold: float, title: str) -> bytes:
     """The distribution of match scores, with the decision threshold marked."""
     figure, axes = plt.subplots(figsize=(6, 3.5))
-    axes.hist(np.asarray(scores, dtype=float), bins=np.linspace(0, 1, 41), color="#55a868")
+    axes.hist(np.asarray(scores, dtype=float), bins=np.linspace(0, 1, 41).tolist(), color="#55a868")
     axes.axvline(threshold, color="#c44e52", linestyle="--", label=f"threshold {threshold:g}")
     axes.set(title=title, xlabel="match score", ylabel="pairs")
     axes.legend()
     return _png(figure)
 
 
-def _png(figure: plt.Figure) -> bytes:
+def _png(figure: Figure) -> bytes:
     buffer = BytesIO()
     figure.tight_layout()
     figure.savefig(buffer, format="png", dpi=80)

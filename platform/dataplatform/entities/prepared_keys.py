@@ -4,6 +4,8 @@ With it, `resolve_increment` prepares and indexes only the day's records, and fi
 existing records that share a block with them by their hashed keys.
 """
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
@@ -27,7 +29,7 @@ def with_prepared_keys(spec: EntitySpec, snapshot: pd.DataFrame) -> pd.DataFrame
     )
     if not missing.any():
         return snapshot
-    fresh = snapshot[missing].drop(columns=cache_columns(spec), errors="ignore")
+    fresh = cast(pd.DataFrame, snapshot[missing]).drop(columns=cache_columns(spec), errors="ignore")
     prepared = prepare_records(spec, fresh)
     cache = prepared[prepared_columns(spec)].add_prefix(PREPARED_PREFIX)
     cache = pd.concat([cache, block_keys(spec, prepared)], axis=1).assign(**{PREPARED_MARK: True})
@@ -55,8 +57,10 @@ def block_keys(spec: EntitySpec, prepared: pd.DataFrame) -> pd.DataFrame:
     """One 64-bit hash of each blocking pass's key per record (canonical across dtypes, so
     that a key hashed today equals the same key hashed on another day)."""
     keys = {
-        f"{PREPARED_PREFIX}block_{number}": pd.util.hash_pandas_object(
-            pd.DataFrame({column: _canonical(prepared[column]) for column in columns}),
+        f"{PREPARED_PREFIX}block_{number}": pd.util.hash_pandas_object(  # pyright: ignore[reportAttributeAccessIssue]  # pandas loads `util` lazily
+            pd.DataFrame(
+                {column: _canonical(cast(pd.Series, prepared[column])) for column in columns}
+            ),
             index=False,
         ).to_numpy()
         for number, columns in enumerate(spec.blocking)
@@ -87,5 +91,6 @@ def sharing_a_block(spec: EntitySpec, kept: pd.DataFrame, changed_keys: pd.DataF
 def from_cache(spec: EntitySpec, cached: pd.DataFrame) -> pd.DataFrame:
     """Prepared records (as `prepare_records` gives them) from a snapshot's cache."""
     columns = prepared_columns(spec)
-    prepared = cached[[PREPARED_PREFIX + column for column in columns]].set_axis(columns, axis=1)
+    cache = cast(pd.DataFrame, cached[[PREPARED_PREFIX + column for column in columns]])
+    prepared = cache.set_axis(columns, axis=1)
     return prepared.set_axis(pd.Index(cached[spec.id_column].to_numpy()), axis=0)

@@ -1,5 +1,7 @@
 """Quality of entity resolution: precision, recall and F1 of matched pairs against the truth."""
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
@@ -16,7 +18,9 @@ def pair_quality(predicted: pd.MultiIndex, true_pairs: pd.MultiIndex) -> dict[st
     return {"precision": precision, "recall": recall, "f1": f1}
 
 
-def true_pairs_from_entities(ids: pd.Series, true_entity: pd.Series) -> pd.MultiIndex:
+def true_pairs_from_entities(
+    ids: pd.Series | np.ndarray, true_entity: pd.Series | np.ndarray
+) -> pd.MultiIndex:
     """Every pair of records that belong to the same true entity."""
     frame = pd.DataFrame({"id": np.asarray(ids), "entity": np.asarray(true_entity)})
     frame["position"] = np.arange(len(frame))
@@ -30,7 +34,9 @@ def true_pairs_from_entities(ids: pd.Series, true_entity: pd.Series) -> pd.Multi
 
 def entity_pairs(entities: pd.DataFrame, id_column: str) -> pd.MultiIndex:
     """Every pair of records put in the same entity (transitive closure of the matches)."""
-    return true_pairs_from_entities(entities[id_column], entities[ENTITY_ID])
+    return true_pairs_from_entities(
+        cast(pd.Series, entities[id_column]), cast(pd.Series, entities[ENTITY_ID])
+    )
 
 
 def pair_key(a: object, b: object) -> tuple[object, object]:

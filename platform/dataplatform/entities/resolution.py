@@ -7,6 +7,7 @@ prepared columns and blocking keys (`prepared_keys.with_prepared_keys`), so that
 """
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -52,9 +53,8 @@ def resolve(
     """Deduplicate one table: every record gets an entity id (singletons included)."""
     prepared = prepare_records(spec, records)
     pairs = index_pairs(spec, prepared)
-    matches = scored_matches(
-        spec, pairs, prepared, prepared, labelled_pairs, full_index_size(prepared)
-    )
+    pair_space = int(full_index_size(prepared))
+    matches = scored_matches(spec, pairs, prepared, prepared, labelled_pairs, pair_space)
     ids = prepared.index
     entity_ids = new_entity_ids(ids, cluster_matches(spec, ids, ids, matches), set())
     return Resolution(
@@ -74,7 +74,7 @@ def link(
     """Link two tables; `entities` lists the records of both, with a `side` column."""
     left_prepared, right_prepared = prepare_records(spec, left), prepare_records(spec, right)
     pairs = index_pairs(spec, left_prepared, right_prepared)
-    pair_space = full_index_size(left_prepared, right_prepared)
+    pair_space = int(full_index_size(left_prepared, right_prepared))
     matches = scored_matches(spec, pairs, left_prepared, right_prepared, labelled_pairs, pair_space)
     ids = left_prepared.index.append(right_prepared.index)
     labels = cluster_matches(spec, left_prepared.index, right_prepared.index, matches)
@@ -122,23 +122,25 @@ def resolve_increment(
     kept = entities.loc[unchanged, [spec.id_column, ENTITY_ID, *cache_columns(spec)]]
     columns = prepared_columns(spec)
     changed_prepared = prepare_records(spec, changed)
+    changed_columns = cast(pd.DataFrame, changed_prepared[columns])
     near = sharing_a_block(spec, kept, block_keys(spec, changed_prepared))
-    local = pd.concat([from_cache(spec, kept[near]), changed_prepared[columns]])
-    pairs = increment_pairs(spec, changed_prepared[columns], local)
+    local = pd.concat([from_cache(spec, kept[near]), changed_columns])
+    pairs = increment_pairs(spec, changed_columns, local)
     training = sample_features(spec, kept)
-    background = pd.concat([from_cache(spec, random_rows(kept)), changed_prepared[columns]])
+    background = pd.concat([from_cache(spec, random_rows(kept)), changed_columns])
     pair_space = increment_pair_space(spec, kept, changed)
     matches = scored_matches(
         spec, pairs, local, local, labelled_pairs, pair_space, training, background
     )
     entity_ids = kept[ENTITY_ID].to_numpy(dtype=object, copy=True)
-    changed_entities = increment_entity_ids(spec, kept, changed[spec.id_column], matches)
+    changed_ids = cast(pd.Series, changed[spec.id_column])
+    changed_entities = increment_entity_ids(spec, kept, changed_ids, matches)
     regrouped = kept[spec.id_column].isin(changed_entities.index).to_numpy()
     entity_ids[regrouped] = changed_entities.reindex(kept.loc[regrouped, spec.id_column])
-    ids = np.concatenate([kept[spec.id_column].to_numpy(), changed[spec.id_column].to_numpy()])
-    changed_ids = changed_entities.reindex(changed[spec.id_column]).to_numpy(dtype=object)
+    ids = np.concatenate([kept[spec.id_column].to_numpy(), changed_ids.to_numpy()])
+    changed_entity_ids = changed_entities.reindex(changed_ids).to_numpy(dtype=object)
     assignment = pd.DataFrame(
-        {spec.id_column: ids, ENTITY_ID: np.concatenate([entity_ids, changed_ids])}
+        {spec.id_column: ids, ENTITY_ID: np.concatenate([entity_ids, changed_entity_ids])}
     )
     total = len(ids) * (len(ids) - 1) // 2
     return Resolution(
@@ -151,9 +153,9 @@ def resolve_increment(
 
 def matched_pairs(resolution: Resolution) -> pd.MultiIndex:
     """The matched pairs of a resolution, as a MultiIndex for `pair_quality`."""
-    return pd.MultiIndex.from_frame(resolution.matches[["left_id", "right_id"]])
+    return pd.MultiIndex.from_frame(cast(pd.DataFrame, resolution.matches[["left_id", "right_id"]]))
 
 
 def _reduction_ratio(pairs: int, *frames: pd.DataFrame) -> float:
-    possible = full_index_size(*frames)
+    possible = int(full_index_size(*frames))
     return 1 - pairs / possible if possible else 1.0

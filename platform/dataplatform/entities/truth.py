@@ -1,5 +1,7 @@
 """Known true entities, when a table has them: what entity resolution is measured against."""
 
+from typing import cast
+
 import dagster as dg
 import pandas as pd
 
@@ -17,4 +19,4 @@ class EntityTruth(dg.ConfigurableResource):
         if not self.labels_path:
             return None
         labels = pd.read_parquet(self.labels_path, columns=[id_column, TRUE_ENTITY_ID])
-        return labels.set_index(id_column)[TRUE_ENTITY_ID]
+        return cast(pd.Series, labels.set_index(id_column)[TRUE_ENTITY_ID])
