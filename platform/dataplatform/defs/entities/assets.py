@@ -8,6 +8,7 @@ records by `resolve_increment`, so a daily run costs what the day's volume costs
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import cast
 
 import dagster as dg
 import numpy as np
@@ -121,14 +122,18 @@ def build_resolution_asset(
         quality = snapshot_quality(spec, snapshot, labels) if labels is not None else {}
         counts = resolution_counts(resolution, len(changed), previous)
         cluster_plot = plots.save(
-            cluster_size_histogram(snapshot[ENTITY_ID], f"{spec.name} {partition}"),
+            cluster_size_histogram(
+                cast(pd.Series, snapshot[ENTITY_ID]), f"{spec.name} {partition}"
+            ),
             keys.entities,
             partition,
             "cluster_sizes",
         )
         score_plot = plots.save(
             score_histogram(
-                resolution.matches["score"], spec.match_threshold, f"{spec.name} {partition}"
+                cast(pd.Series, resolution.matches["score"]),
+                spec.match_threshold,
+                f"{spec.name} {partition}",
             ),
             keys.matches,
             partition,
@@ -161,7 +166,8 @@ def build_golden_asset(
     )
     def golden(entities: pd.DataFrame) -> dg.Output[pd.DataFrame]:
         records = without_prepared_keys(entities).drop(columns=ENTITY_ID)
-        table = golden_records(spec, records, entities[[spec.id_column, ENTITY_ID]])
+        members = cast(pd.DataFrame, entities[[spec.id_column, ENTITY_ID]])
+        table = golden_records(spec, records, members)
         return dg.Output(table, metadata={"entities": len(table), "records": len(entities)})
 
     return golden
@@ -192,7 +198,7 @@ def entity_snapshot(
 
 def resolution_counts(
     resolution: Resolution, changed_records: int, previous: pd.DataFrame
-) -> dict[str, object]:
+) -> dict[str, int | float]:
     return {
         "changed_records": changed_records,
         "previous_snapshot_records": len(previous),
@@ -202,8 +208,8 @@ def resolution_counts(
     }
 
 
-def entity_counts(snapshot: pd.DataFrame) -> dict[str, object]:
-    sizes = snapshot[ENTITY_ID].value_counts()
+def entity_counts(snapshot: pd.DataFrame) -> dict[str, int]:
+    sizes = cast(pd.Series, snapshot[ENTITY_ID]).value_counts()
     return {
         "records": len(snapshot),
         "entities": len(sizes),
@@ -216,11 +222,11 @@ def snapshot_quality(
     spec: EntitySpec, snapshot: pd.DataFrame, labels: pd.Series
 ) -> dict[str, float]:
     """Pairwise precision, recall and F1 of the snapshot's entities on the labelled records."""
-    labelled = snapshot[snapshot[spec.id_column].isin(labels.index)]
+    ids = cast(pd.Series, snapshot[spec.id_column])
+    labelled = cast(pd.DataFrame, snapshot[ids.isin(labels.index)])
+    labelled_ids = cast(pd.Series, labelled[spec.id_column])
     predicted = entity_pairs(labelled, spec.id_column)
-    true = true_pairs_from_entities(
-        labelled[spec.id_column], labels.reindex(labelled[spec.id_column]).to_numpy()
-    )
+    true = true_pairs_from_entities(labelled_ids, labels.reindex(labelled_ids).to_numpy())
     quality = pair_quality(predicted, true)
     return {name: round(value, 4) for name, value in quality.items()} | {
         "labelled_records": len(labelled)
@@ -295,19 +301,21 @@ def entity_ids_stable(
         return dg.AssetCheckResult(
             check_name="entity_ids_stable", passed=True, metadata={"previous_snapshot": "none"}
         )
-    before = previous.set_index(spec.id_column)[ENTITY_ID]
-    now = snapshot.set_index(spec.id_column)[ENTITY_ID].reindex(before.index)
+    before = cast(pd.Series, previous.set_index(spec.id_column)[ENTITY_ID])
+    now = cast(pd.Series, snapshot.set_index(spec.id_column)[ENTITY_ID]).reindex(before.index)
     old_ids = set(before)
     vanished = ~before.isin(set(now.dropna()))
     renamed = vanished & ~now.isin(old_ids)
+    merged_away = cast(pd.Series, before[vanished & ~renamed])
+    lost = cast(pd.Series, before[renamed])
     return dg.AssetCheckResult(
         check_name="entity_ids_stable",
         passed=not renamed.any(),
         metadata={
             "records_kept_entity_id": int((now == before).sum()),
-            "entity_ids_merged_away": int(before[vanished & ~renamed].nunique()),
-            "entity_ids_lost": int(before[renamed].nunique()),
-            "lost_examples": ", ".join(map(str, np.unique(before[renamed])[:10])) or "none",
+            "entity_ids_merged_away": int(merged_away.nunique()),
+            "entity_ids_lost": int(lost.nunique()),
+            "lost_examples": ", ".join(map(str, np.unique(lost)[:10])) or "none",
         },
     )
 
