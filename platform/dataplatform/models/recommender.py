@@ -15,6 +15,7 @@ the tracks each user first played after it.
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -87,7 +88,7 @@ def split_by_time(listens: pd.DataFrame, holdout_days: int) -> tuple[pd.DataFram
     later = times >= cutoff
     if later.all() or not later.any():
         raise ValueError("every listen has the same time: nothing to train on before a hold-out")
-    return listens[~later], listens[later]
+    return cast(pd.DataFrame, listens[~later]), cast(pd.DataFrame, listens[later])
 
 
 def fit(listens: pd.DataFrame, factors: int = 16, seed: int = 0) -> Recommender:
@@ -95,14 +96,15 @@ def fit(listens: pd.DataFrame, factors: int = 16, seed: int = 0) -> Recommender:
     plays = usable_plays(listens)
     user_ids, users = np.unique(plays["user_id"].to_numpy(), return_inverse=True)
     track_ids, tracks = np.unique(plays["track_id"].to_numpy(), return_inverse=True)
-    history = play_matrix(users, tracks, (len(user_ids), len(track_ids)))
-    rank = max(1, min(factors, min(history.shape) - 1))
+    shape = (len(user_ids), len(track_ids))
+    history = play_matrix(users, tracks, shape)
+    rank = max(1, min(factors, min(shape) - 1))
     svd = TruncatedSVD(n_components=rank, algorithm="randomized", random_state=seed)
     svd.fit(history)
     counts = np.bincount(tracks, minlength=len(track_ids))
     return Recommender(
         track_ids=track_ids,
-        track_factors=svd.components_.T.astype(np.float32),
+        track_factors=cast(np.ndarray, svd.components_).T.astype(np.float32),
         popularity=(counts / counts.sum()).astype(np.float32),
         user_ids=user_ids,
         history=history,
@@ -111,14 +113,15 @@ def fit(listens: pd.DataFrame, factors: int = 16, seed: int = 0) -> Recommender:
 
 def usable_plays(listens: pd.DataFrame) -> pd.DataFrame:
     """Plays with both a user and a track (cleaned tables may still hold null ids)."""
-    plays = listens[["user_id", "track_id"]].dropna()
+    plays = cast(pd.DataFrame, listens[["user_id", "track_id"]]).dropna()
     return plays.astype({"user_id": np.int64, "track_id": np.int64})
 
 
 def play_matrix(users: np.ndarray, tracks: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
     """log1p(play count) per (user, track); duplicates are summed by the COO->CSR conversion."""
     ones = np.ones(len(users), dtype=np.float32)
-    counts = sp.coo_matrix((ones, (users, tracks)), shape=shape).tocsr()
+    # pyright infers a csr_array from scipy's code; a coo_matrix converts to a csr_matrix
+    counts = cast(sp.csr_matrix, sp.coo_matrix((ones, (users, tracks)), shape=shape).tocsr())
     counts.data = np.log1p(counts.data)
     return counts
 
@@ -227,7 +230,8 @@ def _scores(
 ) -> np.ndarray:
     popularity = model.popularity[candidates]
     if popular:
-        return np.tile(popularity, (history.shape[0], 1))
+        rows, _ = cast(tuple[int, int], history.shape)
+        return np.tile(popularity, (rows, 1))
     scores = np.asarray(history @ model.track_factors) @ model.track_factors[candidates].T
     no_history = history.getnnz(axis=1) == 0  # nothing to fold in: fall back to popularity
     scores[no_history] = popularity
@@ -244,9 +248,15 @@ def evaluate(
     A relevant track is one the user played in the hold-out and not before.
     """
     train_plays, holdout_plays = usable_plays(train), usable_plays(holdout)
-    user_ids = np.intersect1d(train_plays["user_id"].unique(), holdout_plays["user_id"].unique())
-    train_plays = train_plays[train_plays["user_id"].isin(user_ids)]
-    relevant = _relevant_pairs(train_plays, holdout_plays[holdout_plays["user_id"].isin(user_ids)])
+    train_users = cast(pd.Series, train_plays["user_id"])
+    holdout_users = cast(pd.Series, holdout_plays["user_id"])
+    user_ids = np.intersect1d(  # int64 ids (see usable_plays): unique() gives numpy arrays
+        cast(np.ndarray, train_users.unique()), cast(np.ndarray, holdout_users.unique())
+    )
+    train_plays = cast(pd.DataFrame, train_plays[train_users.isin(user_ids)])
+    relevant = _relevant_pairs(
+        train_plays, cast(pd.DataFrame, holdout_plays[holdout_users.isin(user_ids)])
+    )
     history = model_plays(model, train_plays, user_ids)
     return Evaluation(
         model=_scores_against(top_k(model, user_ids, history, k, False), relevant, k),
@@ -258,7 +268,7 @@ def evaluate(
 def _relevant_pairs(train: pd.DataFrame, holdout: pd.DataFrame) -> pd.DataFrame:
     pairs = holdout.drop_duplicates()
     heard = pairs.merge(train.drop_duplicates(), how="left", indicator=True)["_merge"] == "both"
-    return pairs[~heard.to_numpy()]
+    return cast(pd.DataFrame, pairs[~heard.to_numpy()])
 
 
 def _scores_against(recommended: pd.DataFrame, relevant: pd.DataFrame, k: int) -> Scores:

@@ -8,6 +8,7 @@ import mlflow
 import mlflow.pyfunc
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
+from mlflow.pyfunc import PyFuncModel
 from mlflow.tracking import MlflowClient
 
 CHAMPION = "champion"
@@ -38,7 +39,7 @@ class Promotion:
         )
 
 
-def promotion_metadata(promotion: Promotion) -> dict[str, object]:
+def promotion_metadata(promotion: Promotion) -> dict[str, str | bool | float | dg.MetadataValue]:
     """The promotion decision as Dagster materialisation metadata."""
     champion = promotion.champion_score
     return {
@@ -74,7 +75,7 @@ def no_champion_yet(model_name: str) -> str:
     )
 
 
-def load_champion(model_name: str) -> mlflow.pyfunc.PyFuncModel:
+def load_champion(model_name: str) -> PyFuncModel:
     if champion_version(model_name) is None:
         raise RegistryError(no_champion_yet(model_name))
     return mlflow.pyfunc.load_model(champion_uri(model_name))

@@ -9,18 +9,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeAlias, cast
 
 import gensim
 import matplotlib
 
 matplotlib.use("Agg")  # render to files: servers have no display
 
-import matplotlib.pyplot as plt
-import mlflow.pyfunc
 import numpy as np
 import pandas as pd
 from gensim.models import KeyedVectors
-from sklearn.base import ClassifierMixin
+from matplotlib.figure import Figure
+from mlflow.pyfunc.model import PythonModel
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import (
@@ -33,7 +33,7 @@ from sklearn.metrics import (
 )
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
@@ -41,6 +41,9 @@ from dataplatform.models.embeddings import EmbeddingParams, document_vectors, tr
 
 NEGATIVE, POSITIVE = 0, 1
 CLASS_NAMES = {NEGATIVE: "negative", POSITIVE: "positive"}
+
+# What `candidate_classifiers` builds: an estimator, or a pipeline ending in one.
+Classifier: TypeAlias = HistGradientBoostingClassifier | Pipeline
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ class Split:
 @dataclass(frozen=True)
 class CandidateResult:
     name: str
-    classifier: ClassifierMixin
+    classifier: Classifier
     metrics: dict[str, float]
     test_labels: np.ndarray
     positive_probability: np.ndarray
@@ -90,9 +93,10 @@ def labelled_reviews(reviews: pd.DataFrame) -> pd.DataFrame:
     rated = reviews.dropna(subset=["text", "rating"])
     rating = rated["rating"].astype(int)
     keep = rating != 3
+    texts = cast(pd.Series, rated["text"][keep])
     return pd.DataFrame(
         {
-            "text": rated["text"][keep].astype(str).to_numpy(),
+            "text": texts.astype(str).to_numpy(),
             "label": np.where(rating[keep] >= 4, POSITIVE, NEGATIVE),
         }
     )
@@ -125,12 +129,18 @@ def split_labelled(
     `max_training_rows` caps the training part only (stratified), so runs with different caps
     are still evaluated on the same held-out set.
     """
-    train, test = train_test_split(
-        labelled, test_size=test_size, random_state=seed, stratify=labelled["label"]
+    train, test = cast(
+        list[pd.DataFrame],
+        train_test_split(
+            labelled, test_size=test_size, random_state=seed, stratify=labelled["label"]
+        ),
     )
     if max_training_rows is not None and max_training_rows < len(train):
-        train, _ = train_test_split(
-            train, train_size=max_training_rows, random_state=seed, stratify=train["label"]
+        train, _ = cast(
+            list[pd.DataFrame],
+            train_test_split(
+                train, train_size=max_training_rows, random_state=seed, stratify=train["label"]
+            ),
         )
     return Split(
         train_text=train["text"].tolist(),
@@ -140,13 +150,13 @@ def split_labelled(
     )
 
 
-def candidate_classifiers(params: CandidateParams) -> dict[str, ClassifierMixin]:
+def candidate_classifiers(params: CandidateParams) -> dict[str, Classifier]:
     return {
         # The histogram variant: exact GradientBoostingClassifier took 30 s on 3,000 reviews.
         "gradient_boosting": HistGradientBoostingClassifier(
             max_iter=params.gradient_boosting_estimators,
             max_depth=params.gradient_boosting_depth,
-            early_stopping=False,
+            early_stopping=False,  # pyright: ignore[reportArgumentType]  # untyped sklearn: str inferred from the "auto" default
             random_state=params.seed,
         ),
         # LinearSVC scales to 100,000 rows (kernel SVC does not); calibration adds probabilities.
@@ -172,12 +182,18 @@ def classification_metrics(
     labels: np.ndarray, positive_probability: np.ndarray
 ) -> dict[str, float]:
     predicted = (positive_probability >= 0.5).astype(int)
-    precision, recall, _, _ = precision_recall_fscore_support(
-        labels, predicted, labels=[NEGATIVE, POSITIVE], zero_division=0
+    precision, recall, _, _ = cast(
+        tuple[np.ndarray, np.ndarray, Any, Any],  # per label, as `labels` is given
+        precision_recall_fscore_support(
+            labels,
+            predicted,
+            labels=[NEGATIVE, POSITIVE],
+            zero_division=0,  # pyright: ignore[reportArgumentType]  # untyped sklearn: str inferred from the "warn" default
+        ),
     )
     metrics = {
         "accuracy": accuracy_score(labels, predicted),
-        "f1": f1_score(labels, predicted, zero_division=0),
+        "f1": f1_score(labels, predicted, zero_division=0),  # pyright: ignore[reportArgumentType]  # untyped sklearn: str inferred from the "warn" default
         "roc_auc": roc_auc_score(labels, positive_probability)
         if len(set(labels)) == 2
         else float("nan"),
@@ -247,7 +263,7 @@ def train_sentiment(
     return SentimentTraining(vectors, split, results, timer.seconds)
 
 
-def confusion_matrix_figure(result: CandidateResult) -> plt.Figure:
+def confusion_matrix_figure(result: CandidateResult) -> Figure:
     predicted = (result.positive_probability >= 0.5).astype(int)
     display = ConfusionMatrixDisplay.from_predictions(
         result.test_labels,
@@ -260,18 +276,18 @@ def confusion_matrix_figure(result: CandidateResult) -> plt.Figure:
     return display.figure_
 
 
-def roc_curve_figure(result: CandidateResult) -> plt.Figure:
+def roc_curve_figure(result: CandidateResult) -> Figure:
     display = RocCurveDisplay.from_predictions(
         result.test_labels, result.positive_probability, name=result.name
     )
     display.ax_.set_title(f"{result.name}: ROC curve")
-    return display.figure_
+    return cast(Figure, display.figure_)  # a new figure of its own, never a subfigure
 
 
-class SentimentModel(mlflow.pyfunc.PythonModel):
+class SentimentModel(PythonModel):
     """Raw review text in, sentiment out: the embeddings and the classifier as one model."""
 
-    def __init__(self, vectors: KeyedVectors, classifier: ClassifierMixin) -> None:
+    def __init__(self, vectors: KeyedVectors, classifier: Classifier) -> None:
         self.vectors = vectors
         self.classifier = classifier
 

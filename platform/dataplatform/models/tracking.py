@@ -22,6 +22,7 @@ from mlflow.entities import Run
 from mlflow.entities.run_status import RunStatus
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
+from mlflow.pyfunc.model import PythonModel
 
 DEFAULT_EXPERIMENT = "dataplatform"
 
@@ -158,9 +159,7 @@ def end_runs_left_active(log: dg.DagsterLogManager | None) -> None:
         mlflow.end_run()
 
 
-def log_pyfunc(
-    name: str, model: mlflow.pyfunc.PythonModel, example: pd.DataFrame, packages: list[str]
-) -> str:
+def log_pyfunc(name: str, model: PythonModel, example: pd.DataFrame, packages: list[str]) -> str:
     """Logs `model` in the active MLflow run with a signature inferred from `example`;
     returns its model URI."""
     info = mlflow.pyfunc.log_model(

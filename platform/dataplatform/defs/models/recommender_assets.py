@@ -7,13 +7,15 @@ whole history. The registered version becomes `champion` only if its hold-out sc
 the current champion's on the same hold-out by the configured margin.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import cast
 
 import dagster as dg
 import mlflow
 import numpy as np
 import pandas as pd
 from mlflow.pyfunc import PyFuncModel
+from mlflow.pyfunc.model import PythonModel
 
 from dataplatform.catalog.ml_models import describe_model
 from dataplatform.catalog.sink import DataHubSink
@@ -46,7 +48,7 @@ PROMOTION_METRIC = f"precision_at_{TOP_K}"
 DEFAULT_MODEL_NAME = "track_recommender"
 
 
-class RecommenderModel(mlflow.pyfunc.PythonModel):
+class RecommenderModel(PythonModel):
     """The fitted recommender as an MLflow pyfunc: plays in, top-10 per user out."""
 
     def __init__(self, model: Recommender) -> None:
@@ -130,18 +132,19 @@ def log_training_run(
     tracking: MlflowTracking,
     listens: pd.DataFrame,
     model: Recommender,
-    hyperparameters: dict[str, object],
+    hyperparameters: Mapping[str, object],
     metrics: dict[str, float],
 ) -> str:
     """One MLflow run (nested in the Dagster run's) with the model as a pyfunc; its URI."""
-    example = listens[["user_id", "track_id"]].dropna().head(20).astype(np.int64)
+    plays = cast(pd.DataFrame, listens[["user_id", "track_id"]])
+    example = plays.dropna().head(20).astype(np.int64)
     with tracking.start_run(run_name="recommender", nested=True):
         tracking.log_params({**hyperparameters, **training_data_identity(listens)})
         tracking.log_metrics(metrics)
         return log_pyfunc("recommender", RecommenderModel(model), example, PACKAGES)
 
 
-def training_data_identity(listens: pd.DataFrame) -> dict[str, object]:
+def training_data_identity(listens: pd.DataFrame) -> dict[str, str | int]:
     times = listens["listened_at"]
     return {
         "training_asset": LISTENS.to_user_string(),

@@ -13,6 +13,7 @@ declarative automation, so each trigger has its own cursor, run key and threshol
 
 import json
 from dataclasses import asdict, dataclass
+from typing import cast
 
 import dagster as dg
 
@@ -76,9 +77,10 @@ def degraded(record: dg.EventLogRecord, threshold: float) -> float | None:
     """The reported ROC AUC if it is below `threshold`, else None."""
     metadata = record.asset_materialization.metadata if record.asset_materialization else {}
     roc_auc = metadata.get(LABELLED_ROC_AUC)
-    if roc_auc is None or roc_auc.value >= threshold:
+    if roc_auc is None:
         return None
-    return roc_auc.value
+    value = cast(float, roc_auc.value)  # sentiment_predictions writes it as a float
+    return None if value >= threshold else value
 
 
 def build_retraining_sensors(
@@ -127,7 +129,8 @@ def build_retraining_sensors(
             return dg.SensorResult(
                 skip_reason="champion ROC AUC at or above threshold", cursor=newest
             )
-        worst = min(below, key=lambda record: degraded(record, roc_auc_threshold))
+        # every record in `below` is degraded: its ROC AUC is not None
+        worst = min(below, key=lambda record: cast(float, degraded(record, roc_auc_threshold)))
         roc_auc = degraded(worst, roc_auc_threshold)
         return dg.SensorResult(
             run_requests=[

@@ -7,6 +7,7 @@ tables (the embedding's pointer, the candidates' metrics, the predictions) for t
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import dagster as dg
 import matplotlib.pyplot as plt
@@ -14,6 +15,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 from gensim.models import KeyedVectors
+from mlflow.artifacts import download_artifacts
 
 from dataplatform.catalog.ml_models import describe_model
 from dataplatform.catalog.sink import DataHubSink
@@ -124,7 +126,7 @@ def review_embeddings(
 
 
 def load_embeddings(artifact_uri: str) -> KeyedVectors:
-    folder = mlflow.artifacts.download_artifacts(artifact_uri=artifact_uri)
+    folder = download_artifacts(artifact_uri=artifact_uri)
     return KeyedVectors.load(str(Path(folder) / VECTORS_FILE))
 
 
@@ -211,7 +213,9 @@ def evaluation_report(
     split = training.split
     train = vector_frame(training.vectors, split.train_text, split.train_labels, store)
     test = vector_frame(training.vectors, split.test_text, split.test_labels, store)
-    run_id = mlflow.active_run().info.run_id
+    run = mlflow.active_run()
+    assert run is not None  # called inside the training asset's MLflow run
+    run_id = run.info.run_id
     out_dir = store.root / "models" / "sentiment_model" / run_id
     report = model_evaluation_report(train, test, LABEL, challenger.classifier, out_dir)
     mlflow.log_artifacts(str(out_dir), artifact_path="model_evaluation")
@@ -224,7 +228,7 @@ def vector_frame(
     sample = np.random.default_rng(0).permutation(len(texts))[: store.sample_size]
     frame = pd.DataFrame(
         document_vectors(vectors, [texts[i] for i in sample]),
-        columns=[f"v{i}" for i in range(vectors.vector_size)],
+        columns=[f"v{i}" for i in range(vectors.vector_size)],  # pyright: ignore[reportArgumentType]  # pandas' SequenceNotStr rejects list
     )
     return frame.assign(**{LABEL: labels[sample]})
 
@@ -286,7 +290,7 @@ def candidates_table(
     rows = [{"candidate": result.name, **result.metrics} for result in results]
     table = pd.DataFrame(rows)
     table["challenger"] = table["candidate"] == challenger.name
-    table["registered_version"] = np.where(table["challenger"], promotion.version, None)
+    table["registered_version"] = np.where(table["challenger"], promotion.version, None)  # pyright: ignore[reportArgumentType]  # numpy's ArrayLike omits None; it makes an object array
     table["promoted"] = table["challenger"] & promotion.promoted
     return table
 
@@ -294,9 +298,10 @@ def candidates_table(
 def model_metadata(tracker: MlflowTracking, promotion: Promotion, table: pd.DataFrame) -> dict:
     run = tracker.active_run()
     metrics = table.drop(columns=["registered_version"]).round(4)
+    candidates = cast(str, metrics.to_markdown(index=False))  # a str, as no buffer is given
     metadata = {
         **promotion_metadata(promotion),
-        "candidates": dg.MetadataValue.md(metrics.to_markdown(index=False)),
+        "candidates": dg.MetadataValue.md(candidates),
         "mlflow_run_id": run.info.run_id,
         "mlflow_tracking_uri": mlflow.get_tracking_uri(),
     }
@@ -346,7 +351,7 @@ def sentiment_predictions(
 def labelled_performance(table: pd.DataFrame) -> dict[str, float]:
     """The champion's accuracy and ROC AUC on the day's reviews with a non-neutral rating
     (ROC AUC only when the day has both classes)."""
-    labelled = table[table["rating"] != 3]
+    labelled = cast(pd.DataFrame, table[table["rating"] != 3])
     metrics = (
         classification_metrics(
             (labelled["rating"] >= 4).astype(int).to_numpy(),
