@@ -24,7 +24,7 @@ from datahub.emitter.mce_builder import (
     make_user_urn,
 )
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
-from datahub.utilities.urns.urn import Urn
+from datahub.metadata.urns import DataFlowUrn, DatasetUrn
 
 from dataplatform.catalog.naming import ORCHESTRATOR, CatalogNaming
 from dataplatform.catalog.profile import TableProfile
@@ -125,10 +125,10 @@ def run_mcps(run: FinishedRun, naming: CatalogNaming) -> list[MCP]:
     instance = DataProcessInstance(
         id=run.run_id,
         orchestrator=ORCHESTRATOR,
-        template_urn=Urn.from_string(naming.flow_urn),
+        template_urn=DataFlowUrn.from_string(naming.flow_urn),
         url=naming.run_url(run.run_id),
         properties={"job": run.job_name, **({"message": run.message} if run.message else {})},
-        outlets=[Urn.from_string(naming.dataset_urn(key)) for key in run.outputs],
+        outlets=[DatasetUrn.from_string(naming.dataset_urn(key)) for key in run.outputs],
     )
     started = _millis(run.started_at or run.ended_at)
     result = InstanceRunResult.SUCCESS if run.succeeded else InstanceRunResult.FAILURE
@@ -182,7 +182,18 @@ def _schema(written: WrittenDataset, naming: CatalogNaming) -> dh.SchemaMetadata
     )
 
 
-def _field_type(arrow_type: pa.DataType) -> object:
+def _field_type(
+    arrow_type: pa.DataType,
+) -> (
+    dh.BooleanTypeClass
+    | dh.NumberTypeClass
+    | dh.TimeTypeClass
+    | dh.DateTypeClass
+    | dh.StringTypeClass
+    | dh.ArrayTypeClass
+    | dh.RecordTypeClass
+    | dh.BytesTypeClass
+):
     if pa.types.is_boolean(arrow_type):
         return dh.BooleanTypeClass()
     if (

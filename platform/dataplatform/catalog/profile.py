@@ -1,9 +1,13 @@
 """Column statistics of a written table, computed with Arrow kernels, batch by batch."""
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsRichComparison
 
 
 @dataclass(frozen=True)
@@ -33,7 +37,8 @@ class ProfileBuilder:
         self._schema = schema
         self._rows = 0
         self._nulls = dict.fromkeys(schema.names, 0)
-        self._bounds: dict[str, tuple[object, object]] = {}
+        # numbers or temporal values, each column's comparable with one another
+        self._bounds: dict[str, tuple[SupportsRichComparison, SupportsRichComparison]] = {}
 
     def add(self, data: pa.Table | pa.RecordBatch) -> None:
         self._rows += data.num_rows
@@ -41,7 +46,7 @@ class ProfileBuilder:
             column = data.column(field.name)
             self._nulls[field.name] += column.null_count
             if _has_bounds(field.type) and data.num_rows:
-                self._widen(field.name, pc.min_max(column))
+                self._widen(field.name, pc.min_max(column))  # pyright: ignore[reportAttributeAccessIssue]  # pyarrow.compute defines its kernels at import
 
     def build(self) -> TableProfile:
         return TableProfile(

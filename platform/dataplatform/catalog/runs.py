@@ -14,7 +14,7 @@ def finished_run(
     records = instance.get_records_for_run(
         run_id=run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
     ).records
-    outputs = {record.event_log_entry.dagster_event.asset_key for record in records}
+    outputs = {_asset_key(record) for record in records}
     stats = instance.get_run_stats(run.run_id)
     return FinishedRun(
         run_id=run.run_id,
@@ -25,6 +25,12 @@ def finished_run(
         outputs=sorted(outputs, key=lambda key: key.to_user_string()),
         message=message,
     )
+
+
+def _asset_key(record: dg.EventLogRecord) -> dg.AssetKey:
+    key = record.asset_key
+    assert key is not None  # a materialisation event names its asset
+    return key
 
 
 def _moment(timestamp: float | None) -> datetime | None:

@@ -44,7 +44,7 @@ class Spool:
         sent = 0
         with FileLock(self.directory / ".replay.lock"):
             for batch in self.pending():
-                send([MCP.from_obj(obj) for obj in json.loads(batch.read_text())])
+                send([MCP.from_obj_require_wrapper(obj) for obj in json.loads(batch.read_text())])
                 batch.unlink()
                 sent += 1
         return sent

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any, TypeAlias
 
 import dagster as dg
 import pandas as pd
@@ -21,6 +22,9 @@ from dataplatform.catalog.sink import DataHubSink
 # Input metadata keys understood by `load_input` (set them on `AssetIn(metadata=...)`).
 COLUMNS = "columns"
 ALLOW_MISSING_PARTITIONS = "allow_missing_partitions"
+
+# The metadata `handle_output` adds to a materialisation.
+OutputMetadata: TypeAlias = dict[str, int | str | dg.TableSchema | dg.MetadataValue]
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,7 @@ class ParquetIOManager(dg.ConfigurableIOManager):
             paths = [path for path in paths if path.exists()]
         frames = [self._read(path, columns) for path in paths]
         if not frames:
-            return pd.DataFrame(columns=columns or [])
+            return pd.DataFrame(columns=columns or [])  # pyright: ignore[reportArgumentType]  # pandas' SequenceNotStr rejects list
         return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
     def path_for(self, asset_key: dg.AssetKey, partition_key: str | None = None) -> UPath:
@@ -84,7 +88,8 @@ class ParquetIOManager(dg.ConfigurableIOManager):
         return self._path(asset_key, partition_key)
 
     def _path(self, asset_key: dg.AssetKey, partition_key: str | None) -> UPath:
-        path = UPath(self.base_path, **(self.storage_options or {})).joinpath(*asset_key.path)
+        options: dict[str, Any] = self.storage_options or {}
+        path = UPath(self.base_path, **options).joinpath(*asset_key.path)
         if partition_key is not None:
             path = path.joinpath(*partition_key.split("|"))
         return path.with_name(path.name + ".parquet")
@@ -125,9 +130,10 @@ class ParquetIOManager(dg.ConfigurableIOManager):
 
     def _describe_to_catalog(
         self, context: dg.OutputContext, schema: pa.Schema, profile: TableProfile, path: UPath
-    ) -> dict[str, object]:
+    ) -> OutputMetadata:
         """Emit schema, lineage and profile after the write succeeded; never fails the write
         unless the sink is strict (undelivered metadata is spooled)."""
+        assert self.datahub is not None  # called only when there is a sink
         written = describe_output(context, schema, profile, str(path))
         delivery = self.datahub.emit(dataset_mcps(written, self.datahub.naming))
         return {
@@ -137,7 +143,7 @@ class ParquetIOManager(dg.ConfigurableIOManager):
         }
 
     @staticmethod
-    def _written_metadata(schema: pa.Schema, rows: int, path: UPath) -> dict[str, object]:
+    def _written_metadata(schema: pa.Schema, rows: int, path: UPath) -> OutputMetadata:
         return {
             "dagster/row_count": rows,
             "dagster/column_schema": _table_schema(schema),
