@@ -13,12 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
+import pyarrow as pa
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.emitter.rest_emitter import DatahubRestEmitter
 from datahub.lite.lite_util import get_datahub_lite
 from filelock import FileLock
 
+from dataplatform.catalog.metadata import dataset_mcps, describe_output
 from dataplatform.catalog.naming import CatalogNaming
+from dataplatform.catalog.profile import TableProfile
 from dataplatform.catalog.spool import Spool
 from dataplatform.settings import SinkKind
 
@@ -79,6 +82,20 @@ class DataHubSink(dg.ConfigurableResource):
             )
             return Delivery("spooled", f"{reason}; spooled to {path}")
         return Delivery("sent", self.kind.value)
+
+    def record_write(
+        self, context: dg.OutputContext, schema: pa.Schema, profile: TableProfile, uri: str
+    ) -> dict[str, str]:
+        """Describes a write that just succeeded (schema, lineage, profile, ownership) and
+        returns what the materialisation should say about its delivery. The one call the IO
+        manager makes: never fails the write unless the sink is strict."""
+        written = describe_output(context, schema, profile, uri)
+        delivery = self.emit(dataset_mcps(written, self.naming))
+        return {
+            "datahub/urn": self.naming.dataset_urn(context.asset_key),
+            "datahub/delivery": delivery.status,
+            **({"datahub/detail": delivery.detail} if delivery.status == "spooled" else {}),
+        }
 
     def replay(self) -> int:
         """Send the spooled batches in order; returns how many were sent."""

@@ -15,7 +15,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from upath import UPath
 
-from dataplatform.catalog.metadata import dataset_mcps, describe_output
 from dataplatform.catalog.profile import ProfileBuilder, TableProfile, profile_table
 from dataplatform.catalog.sink import DataHubSink
 
@@ -55,7 +54,7 @@ class ParquetIOManager(dg.ConfigurableIOManager):
         schema, rows, profile = self._write(obj, path, context.asset_key)
         metadata = self._written_metadata(schema, rows, path)
         if self.datahub is not None:
-            metadata |= self._describe_to_catalog(context, schema, profile(), path)
+            metadata |= self.datahub.record_write(context, schema, profile(), str(path))
         context.add_output_metadata(metadata)
 
     def _write(
@@ -127,20 +126,6 @@ class ParquetIOManager(dg.ConfigurableIOManager):
                 writer.write_batch(batch)
                 profile.add(batch)
         return profile.build()
-
-    def _describe_to_catalog(
-        self, context: dg.OutputContext, schema: pa.Schema, profile: TableProfile, path: UPath
-    ) -> OutputMetadata:
-        """Emit schema, lineage and profile after the write succeeded; never fails the write
-        unless the sink is strict (undelivered metadata is spooled)."""
-        assert self.datahub is not None  # called only when there is a sink
-        written = describe_output(context, schema, profile, str(path))
-        delivery = self.datahub.emit(dataset_mcps(written, self.datahub.naming))
-        return {
-            "datahub/urn": self.datahub.naming.dataset_urn(context.asset_key),
-            "datahub/delivery": delivery.status,
-            **({"datahub/detail": delivery.detail} if delivery.status == "spooled" else {}),
-        }
 
     @staticmethod
     def _written_metadata(schema: pa.Schema, rows: int, path: UPath) -> OutputMetadata:
