@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from functools import lru_cache
+from typing import cast
 
 import numpy as np
 
@@ -91,8 +92,8 @@ def _names(
     duplicates = np.flatnonzero(roots != ids)
     draws = hash64(config.seed, "user.duplicate.names", ids[duplicates]).tolist()
     for row, draw in zip(duplicates.tolist(), draws, strict=True):
-        first_names[row] = _varied_first_name(first_names[row], draw & 0xFFFFFFFF)
-        last_names[row] = _varied_last_name(last_names[row], draw >> 32)
+        first_names[row] = _varied_first_name(cast(str, first_names[row]), draw & 0xFFFFFFFF)
+        last_names[row] = _varied_last_name(cast(str, last_names[row]), draw >> 32)
     return first_names, last_names
 
 

@@ -9,6 +9,7 @@ escape the dataset folder are refused.
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,7 +72,7 @@ class LandingZone(dg.ConfigurableResource):
         return target
 
     def quarantine(
-        self, dataset: str, name: str, error: dict[str, object], sha256: str | None = None
+        self, dataset: str, name: str, error: Mapping[str, object], sha256: str | None = None
     ) -> Path:
         """Move the file (or a refused symlink itself, unread) aside, next to the reason."""
         target = self._destination(QUARANTINE, dataset, name, sha256 or "unread")

@@ -102,7 +102,8 @@ def _cast_rows(values: pa.Array, type_: pa.DataType) -> tuple[pa.Array, list[int
         unfit = np.zeros(len(values), dtype=bool)
         unfit[failed] = True
         nulls = pa.nulls(len(failed), values.type)
-        return pc.replace_with_mask(values, pa.array(unfit), nulls).cast(type_), failed
+        replaced = pc.replace_with_mask(values, pa.array(unfit), nulls)  # pyright: ignore[reportAttributeAccessIssue]  # pyarrow.compute defines its kernels at import
+        return replaced.cast(type_), failed
 
 
 def _failing_positions(values: pa.Array, type_: pa.DataType) -> list[int]:

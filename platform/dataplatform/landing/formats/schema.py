@@ -58,7 +58,7 @@ def _infer_type(values: pa.Array) -> pa.DataType:
             continue
         # Codes such as "007" or "01234" look numeric but lose their leading zeros as numbers.
         numeric = pa.types.is_integer(candidate) or pa.types.is_floating(candidate)
-        if numeric and pc.any(pc.match_substring_regex(present, r"^[+-]?0\d")).as_py():
+        if numeric and pc.any(pc.match_substring_regex(present, r"^[+-]?0\d")).as_py():  # pyright: ignore[reportAttributeAccessIssue]  # pyarrow.compute defines its kernels at import
             return pa.string()
         return candidate
     return pa.string()

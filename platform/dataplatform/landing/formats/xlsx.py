@@ -22,7 +22,8 @@ from dataplatform.landing.formats.schema import column_names, sampled_target
 class _Worksheet(Protocol):
     """What is read of a read-only workbook's worksheet, whose class openpyxl keeps private."""
 
-    title: str
+    @property
+    def title(self) -> str: ...
 
     def iter_rows(self, *, values_only: bool) -> Iterator[tuple]: ...
 
