@@ -120,7 +120,9 @@ def add_run_parser(commands: argparse._SubParsersAction) -> None:
 
 def replay_lineage() -> int:
     """Sends the spool with the code location's `datahub` resource, resolved by Dagster."""
-    with dg.build_resources({"datahub": definitions.defs().resources["datahub"]}) as resources:
+    declared = definitions.defs().resources
+    assert declared is not None  # the code location declares its resources
+    with dg.build_resources({"datahub": declared["datahub"]}) as resources:
         datahub: DataHubSink = resources.datahub
         try:
             sent = datahub.replay()

@@ -9,7 +9,7 @@ It is launched directly, not queued: without a daemon nothing would dequeue it.
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Set
 from contextlib import contextmanager
 
 import dagster as dg
@@ -39,7 +39,7 @@ class CodeLocation:
         job_name: str,
         partition: str | None,
         run_config: dict,
-        assets: set[dg.AssetKey] | None = None,
+        assets: Set[dg.AssetKey] | None = None,
     ) -> dg.DagsterRun:
         selector = JobSubsetSelector(
             location_name=LOCATION,

@@ -1,6 +1,7 @@
 """Which partitions a run covers: one given, a range, or the last complete day by default."""
 
 import argparse
+from collections.abc import Sequence
 
 import dagster as dg
 
@@ -11,7 +12,7 @@ def partitions_to_run(
     partitions: dg.PartitionsDefinition | None,
     args: argparse.Namespace,
     instance: dg.DagsterInstance,
-) -> list[str | None]:
+) -> Sequence[str | None]:
     if partitions is None:
         if args.partition or args.first:
             raise UsageError("this job is not partitioned: drop --partition/--from")
@@ -29,14 +30,15 @@ def partitions_to_run(
     return [key]
 
 
-def default_partition(partitions: dg.PartitionsDefinition) -> str:
-    """The last complete time window (yesterday, for daily), as the schedule would run."""
+def default_partition(partitions: dg.PartitionsDefinition) -> str | None:
+    """The last complete time window (yesterday, for daily), as the schedule would run; None
+    before the first window is complete."""
     if not isinstance(partitions, dg.TimeWindowPartitionsDefinition):
         raise UsageError("this job's partitions have no default: give --partition")
     return partitions.get_last_partition_key()
 
 
-def require_partition(key: str, known: list[str]) -> None:
+def require_partition(key: str | None, known: list[str]) -> None:
     if key not in known:
         span = f"{known[0]} .. {known[-1]}" if known else "none yet"
         raise UsageError(f"unknown partition {key!r} (known: {span})")

@@ -1,8 +1,9 @@
 """Following a run as it executes: what it did so far, a line per asset, a live bar."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import dagster as dg
 from rich.progress import (
@@ -17,6 +18,11 @@ from rich.progress import (
 from dataplatform.cli import output
 
 
+class MaterializationSummary(TypedDict):
+    rows: object  # the row count metadata value, None if not reported
+    path: str | None
+
+
 @dataclass
 class RunOutcome:
     """What one run did, built from its events while it executes."""
@@ -25,7 +31,7 @@ class RunOutcome:
     run_id: str = ""
     success: bool = False
     planned: dict[dg.AssetKey, str] = field(default_factory=dict)  # asset -> its step
-    materialized: dict[dg.AssetKey, dict[str, object]] = field(default_factory=dict)
+    materialized: dict[dg.AssetKey, MaterializationSummary] = field(default_factory=dict)
     checks: dict[dg.AssetKey, list[dg.AssetCheckEvaluation]] = field(default_factory=dict)
     failed_steps: dict[str, str] = field(default_factory=dict)  # step -> error
 
@@ -59,8 +65,10 @@ class RunDisplay:
         if event is None:
             return
         if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED:
+            assert event.asset_key is not None and event.step_key is not None  # planned per step
             outcome.planned[event.asset_key] = event.step_key
         elif event.event_type == dg.DagsterEventType.STEP_START:
+            assert event.step_key is not None  # a step event
             self.running.add(event.step_key)
         elif event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
             self.record_materialization(event, outcome)
@@ -97,6 +105,7 @@ class RunDisplay:
     def record_failure(self, event: dg.DagsterEvent, outcome: RunOutcome) -> None:
         error = event.step_failure_data.error
         message = error.message.strip().splitlines()[0] if error else "failed"
+        assert event.step_key is not None  # a step event
         outcome.failed_steps[event.step_key] = message
         self.progress.console.print(f"[red]failed[/]  {event.step_key}: {message}")
 
@@ -132,7 +141,7 @@ def live_progress() -> Iterator[RunDisplay]:
         yield RunDisplay(progress)
 
 
-def materialization_summary(metadata: dict[str, dg.MetadataValue]) -> dict[str, object]:
+def materialization_summary(metadata: Mapping[str, dg.MetadataValue]) -> MaterializationSummary:
     rows = metadata.get("dagster/row_count")
     path = metadata.get("path")
     return {

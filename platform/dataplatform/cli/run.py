@@ -2,6 +2,7 @@
 
 import argparse
 import signal
+from collections.abc import Sequence, Set
 from contextlib import ExitStack
 from typing import Any
 
@@ -51,7 +52,7 @@ def run_command(args: argparse.Namespace) -> int:
 
 def run_target(
     args: argparse.Namespace,
-) -> tuple[str, set[dg.AssetKey] | None, dg.PartitionsDefinition | None]:
+) -> tuple[str, Set[dg.AssetKey] | None, dg.PartitionsDefinition | None]:
     """The job to launch, the assets it is limited to (an ad-hoc selection) and its partitions."""
     if args.select:
         assets = runnable_assets(args.select)
@@ -80,8 +81,8 @@ def run_config(settings: PlatformSettings, verbose: bool, parallel: bool) -> dic
 def run_partitions(
     location: CodeLocation,
     job_name: str,
-    assets: set[dg.AssetKey] | None,
-    partitions: list[str | None],
+    assets: Set[dg.AssetKey] | None,
+    partitions: Sequence[str | None],
     config: dict[str, Any],
     label: str,
 ) -> list[RunOutcome]:
@@ -131,8 +132,12 @@ def run_exit_code(outcomes: list[RunOutcome]) -> int:
 def record_run_in_catalog(instance: dg.DagsterInstance, run_id: str) -> None:
     """What the run-status sensors do under the daemon, for a run made without one: with the
     code location's own `datahub` resource, resolved by Dagster (its token included)."""
-    run = finished_run(instance, instance.get_run_by_id(run_id))
-    with dg.build_resources({"datahub": definitions.defs().resources["datahub"]}) as resources:
+    dagster_run = instance.get_run_by_id(run_id)
+    assert dagster_run is not None  # the run was just made in this instance
+    run = finished_run(instance, dagster_run)
+    declared = definitions.defs().resources
+    assert declared is not None  # the code location declares its resources
+    with dg.build_resources({"datahub": declared["datahub"]}) as resources:
         datahub: DataHubSink = resources.datahub
         try:
             delivery = datahub.emit(run_mcps(run, datahub.naming))

@@ -1,5 +1,6 @@
 """What a run is asked to do: a job or an asset selection, checked against the definitions."""
 
+from collections.abc import Set
 from typing import TYPE_CHECKING
 
 import dagster as dg
@@ -11,7 +12,7 @@ if TYPE_CHECKING:  # a type only: Dagster exports no public name for it
     from dagster._core.definitions.assets.graph.asset_graph import AssetGraph
 
 
-def selected_assets(selection: str) -> set[dg.AssetKey]:
+def selected_assets(selection: str) -> Set[dg.AssetKey]:
     """The assets `selection` names; a usage error if it is malformed or names none."""
     graph = definitions.defs().resolve_asset_graph()
     try:
@@ -23,7 +24,7 @@ def selected_assets(selection: str) -> set[dg.AssetKey]:
     return keys
 
 
-def runnable_assets(selection: str) -> set[dg.AssetKey]:
+def runnable_assets(selection: str) -> Set[dg.AssetKey]:
     """The selected assets and the multi-asset neighbours that must run with them (a table and
     its rejects are written by one step)."""
     graph = definitions.defs().resolve_asset_graph()
@@ -38,7 +39,7 @@ def job_definition(job_name: str) -> dg.JobDefinition:
     return defs.resolve_job_def(job_name)
 
 
-def common_partitions(selection: str, keys: set[dg.AssetKey]) -> dg.PartitionsDefinition | None:
+def common_partitions(selection: str, keys: Set[dg.AssetKey]) -> dg.PartitionsDefinition | None:
     """The partitions every selected asset shares; a run cannot mix partitionings."""
     graph = definitions.defs().resolve_asset_graph()
     found = {graph.get(key).partitions_def for key in keys}
@@ -50,7 +51,7 @@ def common_partitions(selection: str, keys: set[dg.AssetKey]) -> dg.PartitionsDe
     return found.pop()
 
 
-def sort_by_group(graph: "AssetGraph", keys: set[dg.AssetKey]) -> list[dg.AssetKey]:
+def sort_by_group(graph: "AssetGraph", keys: Set[dg.AssetKey]) -> list[dg.AssetKey]:
     """Upstream groups first, as the asset graph reads; keys sorted within a group."""
     order = list(dict.fromkeys(graph.get(key).group_name for key in graph.toposorted_asset_keys))
     return sorted(keys, key=lambda key: (order.index(graph.get(key).group_name), key.path))

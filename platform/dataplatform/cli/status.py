@@ -3,7 +3,7 @@
 import argparse
 import json
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 import dagster as dg
 from rich.table import Table
@@ -18,6 +18,21 @@ from dataplatform.cli.selection import selected_assets, sort_by_group
 if TYPE_CHECKING:  # types only: Dagster exports no public name for either
     from dagster._core.definitions.assets.graph.asset_graph import AssetGraph
     from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecord
+
+
+class CheckStatus(TypedDict):
+    name: str
+    status: str  # passed, failed, never run or not evaluated
+    severity: str | None
+    time: str | None
+    run_id: str | None
+
+
+class AssetStatus(TypedDict):
+    asset: str
+    group: str
+    last_materialization: dict | None
+    checks: list[CheckStatus]
 
 
 def status_command(args: argparse.Namespace) -> int:
@@ -39,7 +54,7 @@ def status_command(args: argparse.Namespace) -> int:
 
 def asset_status(
     graph: "AssetGraph", instance: dg.DagsterInstance, key: dg.AssetKey
-) -> dict[str, object]:
+) -> AssetStatus:
     node = graph.get(key)
     check_keys = sorted(node.check_keys, key=lambda check_key: check_key.name)
     records = instance.event_log_storage.get_latest_asset_check_execution_by_key(check_keys)
@@ -55,10 +70,12 @@ def last_materialization(instance: dg.DagsterInstance, key: dg.AssetKey) -> dict
     entry = instance.get_latest_materialization_event(key)
     if entry is None:
         return None
-    summary = materialization_summary(entry.asset_materialization.metadata)
+    materialization = entry.asset_materialization
+    assert materialization is not None  # the entry is a materialisation event
+    summary = materialization_summary(materialization.metadata)
     return {
         "time": output.iso(entry.timestamp),
-        "partition": entry.dagster_event.partition,
+        "partition": materialization.partition,
         "run_id": entry.run_id,
         **summary,
     }
@@ -66,24 +83,26 @@ def last_materialization(instance: dg.DagsterInstance, key: dg.AssetKey) -> dict
 
 def check_status(
     check_key: dg.AssetCheckKey, record: "AssetCheckExecutionRecord | None"
-) -> dict[str, object]:
+) -> CheckStatus:
     evaluation = record.evaluation if record and record.event else None
+    severity = None
     if record is None:
         status = "never run"
     elif isinstance(evaluation, dg.AssetCheckEvaluation):
         status = "passed" if evaluation.passed else "failed"
+        severity = evaluation.severity.value
     else:
         status = "not evaluated"  # planned, but its run failed or is still going
     return {
         "name": check_key.name,
         "status": status,
-        "severity": evaluation.severity.value if status in ("passed", "failed") else None,
+        "severity": severity,
         "time": output.iso(record.create_timestamp) if record else None,
         "run_id": record.run_id if record else None,
     }
 
 
-def print_status(report: list[dict]) -> None:
+def print_status(report: list[AssetStatus]) -> None:
     table = Table(title="Asset status")
     for column in ("asset", "group", "materialised", "partition", "rows", "checks"):
         table.add_column(column, justify="right" if column == "rows" else "left", overflow="fold")
@@ -100,7 +119,7 @@ def print_status(report: list[dict]) -> None:
     output.console.print(table)
 
 
-def status_checks_cell(checks: list[dict]) -> str:
+def status_checks_cell(checks: list[CheckStatus]) -> str:
     if not checks:
         return "-"
     passed = sum(check["status"] == "passed" for check in checks)
