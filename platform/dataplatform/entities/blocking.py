@@ -4,18 +4,46 @@ Candidates come from recordlinkage's indexers, one `Block` per blocking pass and
 `SortedNeighbourhood` per sorted-neighbourhood column; their pairs are united.
 """
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 from recordlinkage.index import Block, SortedNeighbourhood
 from recordlinkage.measures import full_index_size
 
+from dataplatform.entities.dates import parse_dates, unparsed_count
 from dataplatform.entities.spec import EntitySpec
 
 
 def prepare_records(spec: EntitySpec, records: pd.DataFrame) -> pd.DataFrame:
-    """Records after the spec's normalisation, indexed by record id (the column is kept)."""
-    prepared = spec.prepare(records.copy()) if spec.prepare is not None else records.copy()
+    """Records with the spec's dates parsed, after its normalisation, indexed by record id
+    (the column is kept); a column the spec reads but the records lack fails here."""
+    _require_columns(spec, records, [spec.id_column, *(column for column, _ in spec.dates)])
+    prepared = records.copy()
+    for column, date_format in spec.dates:
+        prepared[column] = parse_dates(cast(pd.Series, prepared[column]), date_format)
+    prepared = spec.prepare(prepared) if spec.prepare is not None else prepared
+    _require_columns(spec, prepared, prepared_columns(spec))
     return prepared.set_index(prepared[spec.id_column].rename(None))
+
+
+def unparsed_dates(
+    spec: EntitySpec, records: pd.DataFrame, prepared: pd.DataFrame
+) -> dict[str, int]:
+    """Per date column of the spec: the present values of `records` that did not parse."""
+    return {
+        column: unparsed_count(cast(pd.Series, records[column]), cast(pd.Series, prepared[column]))
+        for column, _ in spec.dates
+    }
+
+
+def _require_columns(spec: EntitySpec, records: pd.DataFrame, columns: list[str]) -> None:
+    missing = [column for column in columns if column not in records.columns]
+    if missing:
+        raise ValueError(
+            f"spec {spec.name!r} reads columns {missing}, which the records lack;"
+            f" their columns are {list(records.columns)}"
+        )
 
 
 def prepared_columns(spec: EntitySpec) -> list[str]:

@@ -13,6 +13,7 @@ import pandas as pd
 import recordlinkage
 
 from dataplatform.entities.compare import compare_pairs
+from dataplatform.entities.diagnostics import LEVEL_COLUMNS, FitReport, fit_report, level_table
 from dataplatform.entities.fellegi_sunter import fellegi_sunter_scores
 from dataplatform.entities.quality import pair_key, unordered_pairs
 from dataplatform.entities.spec import EntitySpec
@@ -32,14 +33,23 @@ class Background:
     pairs: int
 
 
+@dataclass(frozen=True)
+class Classified:
+    """Each pair's match probability, and the fitted m/u per comparison level (see
+    `level_table`; empty for the supervised model)."""
+
+    scores: pd.Series
+    levels: pd.DataFrame
+
+
 def classify(
     spec: EntitySpec,
     features: pd.DataFrame,
     labelled_pairs: pd.MultiIndex | None = None,
     training: pd.DataFrame | None = None,
     background: Background | None = None,
-) -> pd.Series:
-    """The match probability of each pair, in [0, 1].
+) -> Classified:
+    """The match probability of each pair, in [0, 1], and the fitted m/u-probabilities.
 
     The model is fitted on `features` plus, if given, the `training` features of other
     pairs (which are not scored). The "fellegi_sunter" classifier also needs `background`
@@ -48,20 +58,24 @@ def classify(
     Supervised (logistic regression) when labelled pairs are given or the spec asks for
     it: `labelled_pairs` are the known matches (in either order), every other pair is taken
     as a non-match. Otherwise unsupervised: recordlinkage's ECM (Fellegi-Sunter fitted by
-    expectation-maximisation), which needs binary features: give every comparison whose
-    values are not 0/1 a threshold; or the spec's "fellegi_sunter" model.
+    expectation-maximisation), which needs binary features (`EntitySpec` checks them); or
+    the spec's "fellegi_sunter" model.
     """
+    no_levels = pd.DataFrame(columns=pd.Index(LEVEL_COLUMNS))
     if features.empty:
-        return pd.Series(np.zeros(0), index=features.index, name="score")
+        return Classified(pd.Series(np.zeros(0), index=features.index, name="score"), no_levels)
     fitted_on = features if training is None else pd.concat([features, training])
     if labelled_pairs is not None:
-        return _supervised_scores(features, fitted_on, labelled_pairs)
+        return Classified(_supervised_scores(features, fitted_on, labelled_pairs), no_levels)
     if spec.classifier == "logistic":
         raise ValueError(f"spec {spec.name!r} uses a supervised classifier: pass labelled_pairs")
     if spec.classifier == "fellegi_sunter":
         if background is None:
             raise ValueError("the fellegi_sunter classifier needs background (random) pairs")
-        return fellegi_sunter_scores(features, fitted_on, background.features, background.pairs)
+        scores, levels = fellegi_sunter_scores(
+            features, fitted_on, background.features, background.pairs
+        )
+        return Classified(scores, levels)
     return _ecm_scores(features, fitted_on)
 
 
@@ -74,22 +88,25 @@ def scored_matches(
     pair_space: int,
     training: pd.DataFrame | None = None,
     background_records: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Scored candidate pairs at or above the threshold; `pair_space` counts the pairs the
-    candidates (and `training`) were drawn from; random pairs for the "fellegi_sunter"
-    model come from `background_records` (default: the left and right records)."""
+) -> tuple[pd.DataFrame, FitReport]:
+    """Scored candidate pairs at or above the threshold, and the report of the fit;
+    `pair_space` counts the pairs the candidates (and `training`) were drawn from; random
+    pairs for the "fellegi_sunter" model come from `background_records` (default: the left
+    and right records)."""
     features = compare_pairs(spec, pairs, left, right)
     background = None
     if spec.classifier == "fellegi_sunter" and labelled_pairs is None and len(features):
         if background_records is not None:
             left = right = background_records
         background = background_pairs(spec, left, right, pair_space)
-    scores = classify(spec, features, labelled_pairs, training, background)
+    classified = classify(spec, features, labelled_pairs, training, background)
+    scores = classified.scores
     # Filter before adding the score: copying every candidate's features would double the peak.
     is_match = scores.to_numpy() >= spec.match_threshold
     evidence = features[is_match].assign(score=scores.to_numpy()[is_match])
     columns = ["left_id", "right_id", "score", *features.columns]
-    return cast(pd.DataFrame, evidence.reset_index(names=["left_id", "right_id"])[columns])
+    matches = cast(pd.DataFrame, evidence.reset_index(names=["left_id", "right_id"])[columns])
+    return matches, fit_report(spec, classified.levels, scores)
 
 
 def background_pairs(
@@ -107,10 +124,7 @@ def background_pairs(
     return Background(compare_pairs(spec, pairs, left, right), pair_space)
 
 
-def _ecm_scores(features: pd.DataFrame, fitted_on: pd.DataFrame) -> pd.Series:
-    not_binary = [label for label in fitted_on if not _is_binary(fitted_on[label].to_numpy())]
-    if not_binary:
-        raise ValueError(f"ECM needs binary features: give a threshold to {not_binary}")
+def _ecm_scores(features: pd.DataFrame, fitted_on: pd.DataFrame) -> Classified:
     model = recordlinkage.ECMClassifier()
     model.fit(_at_most(fitted_on, ECM_FIT_PAIRS).astype(np.int8))
     # Binary features take few distinct patterns: score each pattern once.
@@ -120,11 +134,8 @@ def _ecm_scores(features: pd.DataFrame, fitted_on: pd.DataFrame) -> pd.Series:
     _, first, pattern_of_pair = np.unique(codes, return_index=True, return_inverse=True)
     patterns = features.iloc[first].astype(np.int8)
     pattern_scores = model.prob(patterns).to_numpy()
-    return pd.Series(pattern_scores[pattern_of_pair], index=features.index, name="score")
-
-
-def _is_binary(values: np.ndarray) -> bool:
-    return bool(((values == 0) | (values == 1)).all())  # Series.isin hashes: 10x slower
+    scores = pd.Series(pattern_scores[pattern_of_pair], index=features.index, name="score")
+    return Classified(scores, level_table(model.m_probs, model.u_probs))
 
 
 def _at_most(features: pd.DataFrame, count: int) -> pd.DataFrame:

@@ -11,6 +11,7 @@ merged entity keeps the smallest (oldest) of their ids; a new entity gets a new 
 rule above (with a ".<n>" suffix in the rare case that id is still used by another entity).
 """
 
+from dataclasses import dataclass
 from typing import cast
 
 import numpy as np
@@ -24,14 +25,23 @@ ENTITY_ID = "entity_id"
 ENTITY_PREFIX = "E"
 
 
+@dataclass(frozen=True)
+class Cut:
+    """What the size guard did: the over-large clusters it split, and the records in them."""
+
+    clusters: int = 0
+    records: int = 0
+
+
 def cluster_nodes(
     sizes: np.ndarray,
     left: np.ndarray,
     right: np.ndarray,
     scores: np.ndarray,
     max_cluster_size: int,
-) -> np.ndarray:
-    """A cluster label per node: connected components, with a guard against giant clusters.
+) -> tuple[np.ndarray, Cut]:
+    """A cluster label per node: connected components, with a guard against giant clusters;
+    and what the guard cut.
 
     Nodes have sizes (records they stand for). A component whose total size exceeds
     `max_cluster_size` is rebuilt from its edges strongest first (ties: input order), and an
@@ -45,12 +55,16 @@ def cluster_nodes(
     component_sizes = np.bincount(labels, weights=sizes)
     oversized = component_sizes[labels] > max_cluster_size
     if not oversized.any():
-        return labels
+        return labels, Cut()
+    cut = Cut(
+        int((component_sizes > max_cluster_size).sum()),
+        int(component_sizes[component_sizes > max_cluster_size].sum()),
+    )
     in_giant = oversized[left]
     roots = _capped_union(
         sizes, left[in_giant], right[in_giant], scores[in_giant], max_cluster_size
     )
-    return np.where(oversized, labels.max() + 1 + roots, labels)
+    return np.where(oversized, labels.max() + 1 + roots, labels), cut
 
 
 def _capped_union(
@@ -75,17 +89,18 @@ def _capped_union(
 
 def cluster_matches(
     spec: EntitySpec, left_ids: pd.Index, right_ids: pd.Index, matches: pd.DataFrame
-) -> np.ndarray:
-    """Cluster labels for the left records followed by the right ones (the same for dedup)."""
+) -> tuple[np.ndarray, Cut]:
+    """Cluster labels for the left records followed by the right ones (the same for dedup),
+    and what the size guard cut."""
     same_table = left_ids is right_ids
     offset = 0 if same_table else len(left_ids)
     sizes = np.ones(len(left_ids) + offset)
     left_nodes = left_ids.get_indexer(matches["left_id"])
     right_nodes = right_ids.get_indexer(matches["right_id"]) + offset
-    labels = cluster_nodes(
+    labels, cut = cluster_nodes(
         sizes, left_nodes, right_nodes, matches["score"].to_numpy(), spec.max_cluster_size
     )
-    return labels if not same_table else labels[: len(left_ids)]
+    return (labels if not same_table else labels[: len(left_ids)]), cut
 
 
 def new_entity_ids(ids: pd.Index, labels: np.ndarray, taken: set[str]) -> np.ndarray:
@@ -107,10 +122,10 @@ def _free_id(name: str, taken: set[str]) -> str:
 
 def increment_entity_ids(
     spec: EntitySpec, kept: pd.DataFrame, changed_ids: pd.Series, matches: pd.DataFrame
-) -> pd.Series:
+) -> tuple[pd.Series, Cut]:
     """Entity id of each changed record and of each member of an existing entity that a
-    match reaches (existing entities are nodes, changed records join them); the other
-    records keep theirs."""
+    match reaches (existing entities are nodes, changed records join them), and what the
+    size guard cut; the other records keep their ids."""
     matched = np.concatenate([matches["left_id"].to_numpy(), matches["right_id"].to_numpy()])
     reached = cast(pd.Series, kept[spec.id_column]).isin(matched).to_numpy()
     entity_ids = cast(pd.Series, kept[ENTITY_ID])
@@ -128,9 +143,11 @@ def increment_entity_ids(
     sizes = np.concatenate([member_counts, np.ones(len(changed_ids))])
     left = node_of_record.reindex(matches["left_id"]).to_numpy()
     right = node_of_record.reindex(matches["right_id"]).to_numpy()
-    labels = cluster_nodes(sizes, left, right, matches["score"].to_numpy(), spec.max_cluster_size)
+    labels, cut = cluster_nodes(
+        sizes, left, right, matches["score"].to_numpy(), spec.max_cluster_size
+    )
     names = _names_of_clusters(existing, changed_ids, labels, taken)
-    return pd.Series(names[node_of_record.to_numpy()], index=node_of_record.index)
+    return pd.Series(names[node_of_record.to_numpy()], index=node_of_record.index), cut
 
 
 def _names_of_clusters(

@@ -15,6 +15,7 @@ import pandas as pd
 from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
+from dataplatform.entities.dates import parse_dates
 from dataplatform.entities.spec import Comparison, EntitySpec
 
 SWAPPED_MONTHS = ((6, 7), (7, 6), (9, 10), (10, 9))
@@ -213,9 +214,7 @@ def _text_codes(side: Side) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _as_dates(values: pd.Series) -> np.ndarray:
-    if not pd.api.types.is_datetime64_any_dtype(values):
-        values = pd.to_datetime(values, errors="coerce")
-    return values.to_numpy(dtype="datetime64[ns]")
+    return parse_dates(values).to_numpy(dtype="datetime64[ns]")
 
 
 def _as_numbers(values: pd.Series) -> np.ndarray:

@@ -17,6 +17,8 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
+from dataplatform.entities.diagnostics import level_table
+
 MAX_ITERATIONS = 200
 TOLERANCE = 1e-8
 # Initial m-probability of the highest level of each feature (the rest share the remainder).
@@ -29,8 +31,9 @@ SMOOTHING = 0.1
 
 def fellegi_sunter_scores(
     features: pd.DataFrame, fitted_on: pd.DataFrame, background: pd.DataFrame, pair_space: int
-) -> pd.Series:
-    """Match probability of each pair of `features`, by a model fitted on `fitted_on`.
+) -> tuple[pd.Series, pd.DataFrame]:
+    """Match probability of each pair of `features`, by a model fitted on `fitted_on`, and
+    the fitted m/u per comparison level (see `level_table`).
 
     `background` holds the features of random record pairs (for the u-probabilities);
     `pair_space` is the number of pairs `fitted_on` was drawn from (all pairs of the table).
@@ -43,7 +46,12 @@ def fellegi_sunter_scores(
     patterns, counts = _patterns(fitted_on)
     log_m, log_prior = _fit(patterns, counts, log_u, levels, pair_space)
     log_odds = log_prior + _log_ratio(features, log_m, log_u, levels)
-    return pd.Series(1 / (1 + np.exp(-log_odds)), index=features.index, name="score")
+    scores = pd.Series(1 / (1 + np.exp(-log_odds)), index=features.index, name="score")
+    m, u = (
+        {label: dict(zip(levels[label], np.exp(logs[label]), strict=True)) for label in features}
+        for logs in (log_m, log_u)
+    )
+    return scores, level_table(m, u)
 
 
 def _fit(

@@ -23,10 +23,7 @@ def soundex(names: pd.Series) -> pd.Series:
 
 
 def _febrl_keys(records: pd.DataFrame) -> pd.DataFrame:
-    """Parse dates of birth and derive phonetic and partial blocking keys."""
-    records["date_of_birth"] = pd.to_datetime(
-        records["date_of_birth"], format="%Y%m%d", errors="coerce"
-    )
+    """Derive phonetic and partial blocking keys (dates of birth are parsed by then)."""
     records["surname_sound"] = soundex(cast(pd.Series, records["surname"]))
     records["given_name_sound"] = soundex(cast(pd.Series, records["given_name"]))
     records["birth_year"] = records["date_of_birth"].dt.year
@@ -57,6 +54,7 @@ FEBRL = EntitySpec(
         Comparison("date_of_birth", "date", "date_of_birth", threshold=DATE_AGREEMENT),
         Comparison("soc_sec_id", "levenshtein", "soc_sec_id", threshold=ADDRESS_SIMILARITY),
     ),
+    dates=(("date_of_birth", "%Y%m%d"),),
     prepare=_febrl_keys,
 )
 
@@ -135,7 +133,6 @@ def _user_keys(records: pd.DataFrame) -> pd.DataFrame:
     family_names = _ascii_lower(cast(pd.Series, records["last_name"]))
     records["family_name"] = family_names
     records["family_name_sound"] = soundex(family_names)
-    records["date_of_birth"] = pd.to_datetime(records["date_of_birth"], errors="coerce")
     records["birth_year"] = records["date_of_birth"].dt.year
     records["home"] = _ascii_lower(cast(pd.Series, records["city"]))
     return records
@@ -172,5 +169,6 @@ USERS = EntitySpec(
     ),
     classifier="fellegi_sunter",
     recency_column="updated_at",
+    dates=(("date_of_birth", None),),
     prepare=_user_keys,
 )

@@ -50,12 +50,15 @@ def cluster_size_histogram(entity_ids: pd.Series, title: str) -> bytes:
     return _png(figure)
 
 
-def score_histogram(scores: pd.Series, threshold: float, title: str) -> bytes:
-    """The distribution of match scores, with the decision threshold marked."""
+def score_histogram(score_counts: np.ndarray, threshold: float, title: str) -> bytes:
+    """The candidate pairs per match-score bin (equal bins over [0, 1]), with the decision
+    threshold marked."""
     figure, axes = plt.subplots(figsize=(6, 3.5))
-    axes.hist(np.asarray(scores, dtype=float), bins=np.linspace(0, 1, 41).tolist(), color="#55a868")
+    edges = np.linspace(0, 1, len(score_counts) + 1)
+    axes.stairs(score_counts, edges, fill=True, color="#55a868")
     axes.axvline(threshold, color="#c44e52", linestyle="--", label=f"threshold {threshold:g}")
-    axes.set(title=title, xlabel="match score", ylabel="pairs")
+    axes.set(title=title, xlabel="match score", ylabel="candidate pairs")
+    axes.set_yscale("symlog")
     axes.legend()
     return _png(figure)
 

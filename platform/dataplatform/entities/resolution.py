@@ -13,14 +13,21 @@ import numpy as np
 import pandas as pd
 from recordlinkage.measures import full_index_size
 
-from dataplatform.entities.blocking import index_pairs, prepare_records, prepared_columns
+from dataplatform.entities.blocking import (
+    index_pairs,
+    prepare_records,
+    prepared_columns,
+    unparsed_dates,
+)
 from dataplatform.entities.classification import scored_matches
 from dataplatform.entities.clustering import (
     ENTITY_ID,
+    Cut,
     cluster_matches,
     increment_entity_ids,
     new_entity_ids,
 )
+from dataplatform.entities.diagnostics import FitReport
 from dataplatform.entities.increments import (
     increment_pair_space,
     increment_pairs,
@@ -39,12 +46,27 @@ from dataplatform.entities.spec import EntitySpec
 
 @dataclass(frozen=True)
 class Resolution:
-    """The outcome of one resolution run, with the evidence for each match."""
+    """The outcome of one resolution run, with the evidence for each match, the report of
+    the fit, what the cluster-size guard cut, and the date values that did not parse."""
 
     candidate_pairs: int
     reduction_ratio: float
     matches: pd.DataFrame
     entities: pd.DataFrame
+    fit: FitReport
+    cut: Cut
+    unparsed_dates: dict[str, int]
+
+    @property
+    def warnings(self) -> list[str]:
+        """One line per finding that makes the result doubtful."""
+        cut = []
+        if self.cut.clusters:
+            cut = [
+                f"the cluster-size guard cut {self.cut.clusters} over-large clusters"
+                f" ({self.cut.records} records) apart at their weakest links"
+            ]
+        return [*self.fit.warnings, *cut]
 
 
 def resolve(
@@ -54,14 +76,18 @@ def resolve(
     prepared = prepare_records(spec, records)
     pairs = index_pairs(spec, prepared)
     pair_space = int(full_index_size(prepared))
-    matches = scored_matches(spec, pairs, prepared, prepared, labelled_pairs, pair_space)
+    matches, fit = scored_matches(spec, pairs, prepared, prepared, labelled_pairs, pair_space)
     ids = prepared.index
-    entity_ids = new_entity_ids(ids, cluster_matches(spec, ids, ids, matches), set())
+    labels, cut = cluster_matches(spec, ids, ids, matches)
+    entity_ids = new_entity_ids(ids, labels, set())
     return Resolution(
         candidate_pairs=len(pairs),
         reduction_ratio=_reduction_ratio(len(pairs), prepared),
         matches=matches,
         entities=pd.DataFrame({spec.id_column: ids.to_numpy(), ENTITY_ID: entity_ids}),
+        fit=fit,
+        cut=cut,
+        unparsed_dates=unparsed_dates(spec, records, prepared),
     )
 
 
@@ -75,9 +101,13 @@ def link(
     left_prepared, right_prepared = prepare_records(spec, left), prepare_records(spec, right)
     pairs = index_pairs(spec, left_prepared, right_prepared)
     pair_space = int(full_index_size(left_prepared, right_prepared))
-    matches = scored_matches(spec, pairs, left_prepared, right_prepared, labelled_pairs, pair_space)
+    matches, fit = scored_matches(
+        spec, pairs, left_prepared, right_prepared, labelled_pairs, pair_space
+    )
     ids = left_prepared.index.append(right_prepared.index)
-    labels = cluster_matches(spec, left_prepared.index, right_prepared.index, matches)
+    labels, cut = cluster_matches(spec, left_prepared.index, right_prepared.index, matches)
+    left_unparsed = unparsed_dates(spec, left, left_prepared)
+    right_unparsed = unparsed_dates(spec, right, right_prepared)
     entities = pd.DataFrame(
         {
             spec.id_column: ids.to_numpy(),
@@ -90,6 +120,11 @@ def link(
         reduction_ratio=_reduction_ratio(len(pairs), left_prepared, right_prepared),
         matches=matches,
         entities=entities,
+        fit=fit,
+        cut=cut,
+        unparsed_dates={
+            column: left_unparsed[column] + right_unparsed[column] for column in left_unparsed
+        },
     )
 
 
@@ -129,12 +164,12 @@ def resolve_increment(
     training = sample_features(spec, kept)
     background = pd.concat([from_cache(spec, random_rows(kept)), changed_columns])
     pair_space = increment_pair_space(spec, kept, changed)
-    matches = scored_matches(
+    matches, fit = scored_matches(
         spec, pairs, local, local, labelled_pairs, pair_space, training, background
     )
     entity_ids = kept[ENTITY_ID].to_numpy(dtype=object, copy=True)
     changed_ids = cast(pd.Series, changed[spec.id_column])
-    changed_entities = increment_entity_ids(spec, kept, changed_ids, matches)
+    changed_entities, cut = increment_entity_ids(spec, kept, changed_ids, matches)
     regrouped = kept[spec.id_column].isin(changed_entities.index).to_numpy()
     entity_ids[regrouped] = changed_entities.reindex(kept.loc[regrouped, spec.id_column])
     ids = np.concatenate([kept[spec.id_column].to_numpy(), changed_ids.to_numpy()])
@@ -148,6 +183,9 @@ def resolve_increment(
         reduction_ratio=1 - len(pairs) / total if total else 1.0,
         matches=matches,
         entities=assignment,
+        fit=fit,
+        cut=cut,
+        unparsed_dates=unparsed_dates(spec, changed, changed_prepared),
     )
 
 

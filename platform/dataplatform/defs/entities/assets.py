@@ -118,6 +118,8 @@ def build_resolution_asset(
             f" {resolution.candidate_pairs} pairs; {len(resolution.matches)} matches;"
             f" {snapshot[ENTITY_ID].nunique()} entities over {len(snapshot)} records"
         )
+        for warning in resolution.warnings:
+            context.log.warning(f"{spec.name} {partition}: {warning}")
         labels = entity_truth.labels(spec.id_column)
         quality = snapshot_quality(spec, snapshot, labels) if labels is not None else {}
         counts = resolution_counts(resolution, len(changed), previous)
@@ -131,7 +133,7 @@ def build_resolution_asset(
         )
         score_plot = plots.save(
             score_histogram(
-                cast(pd.Series, resolution.matches["score"]),
+                resolution.fit.score_counts,
                 spec.match_threshold,
                 f"{spec.name} {partition}",
             ),
@@ -142,7 +144,11 @@ def build_resolution_asset(
         yield dg.Output(
             snapshot,
             output_name="entities",
-            metadata=counts | entity_counts(snapshot) | quality | cluster_plot,
+            metadata=counts
+            | entity_counts(snapshot)
+            | quality
+            | fit_metadata(resolution)
+            | cluster_plot,
         )
         yield dg.Output(resolution.matches, output_name="matches", metadata=counts | score_plot)
         yield from entity_checks(spec, snapshot, previous, quality)
@@ -205,6 +211,23 @@ def resolution_counts(
         "candidate_pairs": resolution.candidate_pairs,
         "reduction_ratio": float(resolution.reduction_ratio),
         "matches": len(resolution.matches),
+    }
+
+
+def fit_metadata(resolution: Resolution) -> dict[str, dg.MetadataValue]:
+    """What the fit says of itself (quality without truth), what the size guard cut, and
+    the date values that did not parse."""
+    unparsed = {
+        f"unparsed_{column}": dg.MetadataValue.int(count)
+        for column, count in resolution.unparsed_dates.items()
+    }
+    return {
+        "match_rate": dg.MetadataValue.float(resolution.fit.match_rate),
+        "fit_m_u": dg.MetadataValue.md(resolution.fit.levels_markdown()),
+        "fit_warnings": dg.MetadataValue.json(resolution.warnings),
+        "clusters_cut": dg.MetadataValue.int(resolution.cut.clusters),
+        "records_in_cut_clusters": dg.MetadataValue.int(resolution.cut.records),
+        **unparsed,
     }
 
 
