@@ -180,3 +180,11 @@ def test_comparing_in_chunks_gives_the_features_of_one_pass(
     chunked = compare_pairs(FEBRL, pairs, records)
 
     pd.testing.assert_frame_equal(chunked, whole)
+
+
+def test_a_date_column_none_of_whose_values_parse_is_refused_with_its_name() -> None:
+    records = pd.DataFrame({"born": ["soon", "later"]}, index=["r1", "r2"])
+    pairs = pd.MultiIndex.from_tuples([("r1", "r2")])
+
+    with pytest.raises(ValueError, match=r"column 'born': none of \d+ present values parses"):
+        compare_pairs(spec_of(Comparison("born", "date", "born")), pairs, records)

