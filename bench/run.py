@@ -25,6 +25,7 @@ BENCHMARKS = [
     ("Recommender training on 1,000,000 listens", "bench.bench_recommender"),
     ("Quality: deepchecks integrity report, sampled and full", "bench.bench_quality"),
     ("Production: run launch and executors", "bench.bench_deployment"),
+    ("CLI: runs launched through the code location", "bench.bench_cli_launch"),
     ("Daily refresh end to end at scale", "bench.bench_daily_refresh"),
     ("Entities: FEBRL3 against Splink, comparisons, 1,000,000 people", "bench.bench_entities"),
 ]
