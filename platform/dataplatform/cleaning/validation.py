@@ -25,6 +25,7 @@ import pandera.pandas as pdr
 import pyarrow as pa
 
 from dataplatform.cleaning.spec import Kind, TableSpec
+from dataplatform.resources.api_pages import raw_texts
 
 REJECT_REASON = "_reject_reason"
 BOOLEANS = {"true": True, "false": False}
@@ -138,7 +139,7 @@ def parse_lists(values: pd.Series, kind: Kind) -> pd.Series:
     arrays = [_json_array(text) for text in present.tolist()]
     lengths = np.array([0 if array is None else len(array) for array in arrays], dtype=np.int64)
     elements = [element for array in arrays if array for element in array]
-    parsed = parse_values(pd.Series(_json_texts(elements), dtype="string"), kind)
+    parsed = parse_values(pd.Series(raw_texts(elements), dtype="string"), kind)
     rows_with_a_bad_element = np.repeat(np.arange(len(arrays)), lengths)[parsed.isna().to_numpy()]
     good = np.array([array is not None for array in arrays], dtype=bool)
     good[rows_with_a_bad_element] = False
@@ -158,18 +159,6 @@ def _json_array(text: str) -> list | None:
     except orjson.JSONDecodeError:
         return None
     return value if isinstance(value, list) else None
-
-
-def _json_texts(values: list[object]) -> list[str | None]:
-    """Each value as the raw layer would keep it: strings as they are, the rest as JSON."""
-    return [
-        value
-        if value is None or type(value) is str
-        else str(value)
-        if type(value) is int
-        else orjson.dumps(value).decode()
-        for value in values
-    ]
 
 
 def check_rules(typed: pd.DataFrame, spec: TableSpec, reasons: RejectReasons) -> None:

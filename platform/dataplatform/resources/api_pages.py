@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -256,8 +256,13 @@ def _text_array(values: list[object]) -> pa.Array:
         or pa.types.is_boolean(array.type)
     ):
         return array.cast(pa.string())  # the same text as JSON for these types
-    # Inline rather than a function per value: this is the hot loop of dirty columns.
-    texts = [
+    return pa.array(raw_texts(values), type=pa.string())
+
+
+def raw_texts(values: Sequence[object]) -> list[str | None]:
+    """Each value as the raw layer keeps it: strings as they are, the rest as JSON text."""
+    # One comprehension, no call per value: this is the hot loop of dirty columns.
+    return [
         value
         if value is None or type(value) is str
         else str(value)
@@ -265,4 +270,3 @@ def _text_array(values: list[object]) -> pa.Array:
         else orjson.dumps(value).decode()
         for value in values
     ]
-    return pa.array(texts, type=pa.string())
