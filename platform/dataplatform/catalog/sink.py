@@ -19,7 +19,7 @@ from datahub.emitter.rest_emitter import DatahubRestEmitter
 from datahub.lite.lite_util import get_datahub_lite
 from filelock import FileLock
 
-from dataplatform.catalog.metadata import dataset_mcps, describe_output
+from dataplatform.catalog.metadata import FinishedRun, dataset_mcps, describe_output, run_mcps
 from dataplatform.catalog.naming import CatalogNaming
 from dataplatform.catalog.profile import TableProfile
 from dataplatform.catalog.spool import Spool
@@ -96,6 +96,10 @@ class DataHubSink(dg.ConfigurableResource):
             "datahub/delivery": delivery.status,
             **({"datahub/detail": delivery.detail} if delivery.status == "spooled" else {}),
         }
+
+    def record_run(self, run: FinishedRun) -> Delivery:
+        """Records a finished run (its outcome, timing and the assets it wrote)."""
+        return self.emit(run_mcps(run, self.naming))
 
     def replay(self) -> int:
         """Send the spooled batches in order; returns how many were sent."""

@@ -4,11 +4,9 @@ import argparse
 import sys
 from importlib.metadata import version
 
-import dagster as dg
-
-from dataplatform import definitions
-from dataplatform.catalog.sink import CatalogDeliveryError, DataHubSink
+from dataplatform.catalog.sink import CatalogDeliveryError
 from dataplatform.cli import output
+from dataplatform.cli.catalog import code_location_sink
 from dataplatform.cli.errors import (
     EXIT_CODES,
     EXIT_OK,
@@ -120,10 +118,7 @@ def add_run_parser(commands: argparse._SubParsersAction) -> None:
 
 def replay_lineage() -> int:
     """Sends the spool with the code location's `datahub` resource, resolved by Dagster."""
-    declared = definitions.defs().resources
-    assert declared is not None  # the code location declares its resources
-    with dg.build_resources({"datahub": declared["datahub"]}) as resources:
-        datahub: DataHubSink = resources.datahub
+    with code_location_sink() as datahub:
         try:
             sent = datahub.replay()
         except CatalogDeliveryError as error:

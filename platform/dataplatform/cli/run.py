@@ -8,11 +8,10 @@ from typing import Any
 
 import dagster as dg
 
-from dataplatform import definitions
-from dataplatform.catalog.metadata import run_mcps
 from dataplatform.catalog.runs import finished_run
-from dataplatform.catalog.sink import CatalogDeliveryError, DataHubSink
+from dataplatform.catalog.sink import CatalogDeliveryError
 from dataplatform.cli import output
+from dataplatform.cli.catalog import code_location_sink
 from dataplatform.cli.errors import (
     EXIT_ERROR_CHECK_FAILED,
     EXIT_INTERRUPTED,
@@ -130,17 +129,12 @@ def run_exit_code(outcomes: list[RunOutcome]) -> int:
 
 
 def record_run_in_catalog(instance: dg.DagsterInstance, run_id: str) -> None:
-    """What the run-status sensors do under the daemon, for a run made without one: with the
-    code location's own `datahub` resource, resolved by Dagster (its token included)."""
+    """What the run-status sensors do under the daemon, for a run made without one."""
     dagster_run = instance.get_run_by_id(run_id)
     assert dagster_run is not None  # the run was just made in this instance
-    run = finished_run(instance, dagster_run)
-    declared = definitions.defs().resources
-    assert declared is not None  # the code location declares its resources
-    with dg.build_resources({"datahub": declared["datahub"]}) as resources:
-        datahub: DataHubSink = resources.datahub
+    with code_location_sink() as datahub:
         try:
-            delivery = datahub.emit(run_mcps(run, datahub.naming))
+            delivery = datahub.record_run(finished_run(instance, dagster_run))
         except CatalogDeliveryError as error:  # a strict sink: say so, the run itself is done
             output.console.print(f"[red]Catalog[/]: run not recorded in DataHub: {error}")
             return

@@ -2,7 +2,6 @@
 
 import dagster as dg
 
-from dataplatform.catalog.metadata import run_mcps
 from dataplatform.catalog.runs import finished_run
 from dataplatform.catalog.sink import DataHubSink
 
@@ -14,8 +13,7 @@ from dataplatform.catalog.sink import DataHubSink
     description="Records each successful run in DataHub as a DataProcessInstance.",
 )
 def catalog_successful_runs(context: dg.RunStatusSensorContext, datahub: DataHubSink) -> None:
-    run = finished_run(context.instance, context.dagster_run)
-    datahub.emit(run_mcps(run, datahub.naming))
+    datahub.record_run(finished_run(context.instance, context.dagster_run))
 
 
 @dg.run_failure_sensor(
@@ -24,5 +22,5 @@ def catalog_successful_runs(context: dg.RunStatusSensorContext, datahub: DataHub
     description="Records each failed run in DataHub, keeping the lineage of earlier runs.",
 )
 def catalog_failed_runs(context: dg.RunFailureSensorContext, datahub: DataHubSink) -> None:
-    run = finished_run(context.instance, context.dagster_run, context.failure_event.message)
-    datahub.emit(run_mcps(run, datahub.naming))
+    message = context.failure_event.message
+    datahub.record_run(finished_run(context.instance, context.dagster_run, message))
