@@ -5,7 +5,6 @@ table types it, or it is declared raw-only; the demo's data for it cleans with f
 from datetime import date
 
 import dagster as dg
-import orjson
 import pandas as pd
 import pytest
 
@@ -14,6 +13,7 @@ from dataplatform.cleaning.checks import MAX_REJECT_SHARE
 from dataplatform.cleaning.tables import CLEANED_TABLES, RAW_ONLY_ENDPOINTS
 from dataplatform.cleaning.validation import clean_table
 from dataplatform.demo_api.endpoints import ENDPOINTS, Endpoint, day_table
+from dataplatform.resources.api_pages import raw_texts
 from platform_tests.demo_data import DAY, SMALL
 
 CLEANED_FROM = {spec.source: spec for spec in CLEANED_TABLES}
@@ -23,14 +23,8 @@ NAMES = pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda endpoint: endp
 def raw_text(endpoint: Endpoint, day: str) -> pd.DataFrame:
     """The day's records as the raw layer keeps them: strings as given, the rest as JSON."""
     table = day_table(SMALL, endpoint.name, date.fromisoformat(day))
-    rows = [
-        {name: as_text(value) for name, value in row.items()} for row in table.rows(0, table.total)
-    ]
-    return pd.DataFrame(rows).astype("string")
-
-
-def as_text(value: object) -> str | None:
-    return value if value is None or isinstance(value, str) else orjson.dumps(value).decode()
+    frame = pd.DataFrame(table.rows(0, table.total))
+    return frame.apply(lambda column: raw_texts(column.tolist())).astype("string")
 
 
 def test_every_cleaned_table_from_the_api_cleans_a_registered_endpoint() -> None:

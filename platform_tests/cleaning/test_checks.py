@@ -4,7 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from dataplatform.cleaning import checks
-from dataplatform.cleaning.tables import LISTENS, PLAYLISTS, TRACKS
+from dataplatform.cleaning.tables import LISTENS, PLAYLISTS
 from dataplatform.cleaning.validation import clean_table
 
 ERROR = dg.AssetCheckSeverity.ERROR
@@ -62,14 +62,6 @@ def test_reference_from_a_list_column_is_checked_element_by_element() -> None:
     assert result.metadata["unknown_track_ids"].value == allowed + 1  # elements
     assert result.metadata["track_ids_orphan_share"].value == (allowed + 1) / 100
     assert result.metadata["orphan_share"].value == 0  # the scalar user_id is fine
-
-
-def test_list_reference_reads_the_referenced_tables_key() -> None:
-    assert PLAYLISTS.references["track_ids"] is TRACKS
-    assert PLAYLISTS.referenced_key("track_ids") == "track_id"
-    assert "references_known" in {
-        spec.name for spec in checks.check_specs(PLAYLISTS, dg.AssetKey(["cleaned", "playlists"]))
-    }
 
 
 def test_volume_check_warns_when_rows_collapse_against_previous_partition() -> None:

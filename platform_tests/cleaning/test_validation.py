@@ -197,7 +197,7 @@ def test_bad_booleans_and_lists_are_rejected_with_their_reason() -> None:
     assert len(cleaned.table) + len(cleaned.rejects) == len(raw)
 
 
-def test_rows_differing_only_in_list_order_are_distinct_versions() -> None:
+def test_a_list_keeps_its_order_and_the_later_version_of_a_row_wins() -> None:
     raw = raw_frame(
         [
             playlist("1", updated_at="2026-03-04T10:00:00Z"),

@@ -20,6 +20,7 @@ from dataplatform.demo_api.generator import (
     clean_tracks,
     clean_users,
 )
+from dataplatform.demo_api.playlists import VOLUME_KNOB as PLAYLIST_EDITS
 from dataplatform.demo_api.playlists import clean_playlists
 from dataplatform.demo_api.table import Table
 
@@ -130,7 +131,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         name="playlists",
         description="Playlists edited on the day: their tracks in order, and who may see them.",
         generate=clean_playlists,
-        volume=Volume("playlist_edits_per_day", default=500),
+        volume=Volume(PLAYLIST_EDITS, default=500),
         dirt=DirtSpec(
             keys=("playlist_id", "user_id"),
             nullable=("name", "is_public", "track_ids"),
