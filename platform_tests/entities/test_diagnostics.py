@@ -99,6 +99,12 @@ def test_a_small_day_without_matches_is_not_implausible() -> None:
     assert fit_report(USERS, level_table({}, {}), pd.Series([0.1] * 50)).warnings == ()
 
 
+def test_many_candidates_and_almost_no_match_is_implausible() -> None:
+    [warning] = fit_report(USERS, level_table({}, {}), pd.Series([0.1] * 20_000)).warnings
+
+    assert warning.startswith("match rate 0")
+
+
 # --- specs that fail early --------------------------------------------------------------
 
 
