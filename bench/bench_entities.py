@@ -127,9 +127,12 @@ def febrl3_against_splink() -> str:
 
 
 def stock_compare(spec: EntitySpec) -> recordlinkage.Compare:
-    """The spec's comparisons as recordlinkage's own (per-pair Python) Compare."""
+    """The spec's comparisons as recordlinkage's own (per-pair Python) Compare; it knows
+    single, unswapped columns only (all of FEBRL's)."""
     compare = recordlinkage.Compare()
     for c in spec.comparisons:
+        if not isinstance(c.column, str) or c.swap_with is not None or c.method == "overlap":
+            raise ValueError(f"comparison {c.label!r} has no recordlinkage equivalent")
         if c.method in ("jarowinkler", "levenshtein"):
             compare.string(
                 c.column,

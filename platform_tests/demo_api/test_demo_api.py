@@ -27,8 +27,8 @@ START = date(2026, 1, 1)
 DAY = date(2026, 1, 5)
 FIELDS = {
     "users": {
-        "user_id", "first_name", "last_name", "email", "date_of_birth", "city", "country",
-        "signup_at", "updated_at",
+        "user_id", "first_name", "last_name", "email", "date_of_birth", "street", "city",
+        "country", "phone", "signup_at", "updated_at",
     },
     "tracks": {
         "track_id", "title", "artist", "album", "genre", "duration_ms", "release_date",

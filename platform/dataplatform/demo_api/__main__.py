@@ -11,7 +11,7 @@ from datetime import date
 from dataplatform.demo_api.config import DemoApiConfig
 from dataplatform.demo_api.server import DemoApiServer
 
-TOKEN_ENV_VAR = "DATAPLATFORM_API_TOKEN"
+TOKEN_ENV_VAR = "DATAPLATFORM_API_TOKEN"  # noqa: S105  the variable's name, not a token
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -85,8 +85,17 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         volume=Volume("new_users_per_day"),
         dirt=DirtSpec(
             keys=("user_id",),
-            nullable=("first_name", "last_name", "email", "date_of_birth", "city", "country"),
-            messy=("first_name", "last_name", "email", "city", "country"),
+            nullable=(
+                "first_name",
+                "last_name",
+                "email",
+                "date_of_birth",
+                "street",
+                "city",
+                "country",
+                "phone",
+            ),
+            messy=("first_name", "last_name", "email", "street", "city", "country"),
             bad_types={
                 "user_id": dirt.as_string,
                 "date_of_birth": dirt.bad_date,

@@ -14,7 +14,7 @@ class FaultInjector:
 
     def __init__(self, faults: FaultConfig, seed: int) -> None:
         self._faults = faults
-        self._random = random.Random(seed)
+        self._random = random.Random(seed)  # noqa: S311  seeded, repeatable test faults, not secrets
         self._attempts: Counter[str] = Counter()
         self._lock = threading.Lock()
 

@@ -1,4 +1,9 @@
-"""Users: seed-derived people with slowly changing attributes, some registered twice."""
+"""Users: seed-derived people with slowly changing attributes, some registered twice.
+
+A third of the people live in households (see `households`): the members share the head's
+surname (most of them), address and home phone, and some households have twins, born the same
+day but named differently. They are different people: only second accounts are duplicates.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ import numpy as np
 
 from dataplatform.demo_api.config import DemoApiConfig
 from dataplatform.demo_api.hashing import hash64, pick, standard_normal, unit
+from dataplatform.demo_api.households import MAX_HOUSEHOLD, household_heads, household_ranks
 from dataplatform.demo_api.table import (
     Column,
     render_dates,
@@ -23,7 +29,16 @@ from dataplatform.demo_api.timeline import (
     epoch_day,
     seconds_into_day,
 )
-from dataplatform.demo_api.vocab import CITIES, EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES, NICKNAMES
+from dataplatform.demo_api.vocab import (
+    CALLING_CODES,
+    CITIES,
+    EMAIL_DOMAINS,
+    FIRST_NAMES,
+    LAST_NAMES,
+    NICKNAMES,
+    STREET_NAMES,
+    STREET_TYPES,
+)
 
 _FIRST_NAMES = np.array(FIRST_NAMES, dtype=object)
 _LAST_NAMES = np.array(LAST_NAMES, dtype=object)
@@ -32,6 +47,14 @@ _COUNTRY_CODES = np.array([country for _, country in CITIES], dtype=object)
 _NAME_SWAPS = dict(NICKNAMES) | {short: full for full, short in NICKNAMES}
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _BACKDATED_SIGNUP_SECONDS = 3 * 365 * SECONDS_PER_DAY
+# Of the households, those whose first two members are twins: about 2% of the people, as
+# 1.5-3% of births are twins.
+TWIN_SHARE = 0.1
+_SHARED_SURNAME = 0.85  # household members (other than the head and twins) with its surname
+_SHARED_HOME = 0.85  # second accounts that give the person's home, not another address
+_PHONE_GIVEN = 0.9  # accounts that give a phone number (the null check allows 20%)
+_STREET_ABBREVIATED = 0.35  # accounts that write "Oak St" rather than "Oak Street"
+_HOUSE_NUMBERS = 250
 
 
 def user_population(config: DemoApiConfig) -> Population:
@@ -59,18 +82,37 @@ def user_columns(config: DemoApiConfig, user_ids: np.ndarray, day_index: int) ->
     """Every user field except updated_at, as of the given day."""
     ids = np.asarray(user_ids, dtype=np.int64)
     roots = root_user_ids(config, ids)
-    first_names, last_names = _names(config, ids, roots)
-    cities = _city_codes(config, ids, roots, day_index)
+    heads = household_heads(config.seed, roots)
+    twins = is_younger_twin(config, roots)
+    first_names, last_names = _names(config, ids, roots, heads, twins)
+    homes = _home_keys(config, ids, roots, heads)
+    cities = _city_codes(config, homes, day_index)
     return {
         "user_id": Column(ids, render_plain),
         "first_name": Column(first_names, render_plain),
         "last_name": Column(last_names, render_plain),
         "email": Column(_emails(config, ids, first_names, last_names, day_index), render_plain),
-        "date_of_birth": Column(_birth_days(config, ids, roots), render_dates),
+        "date_of_birth": Column(_birth_days(config, ids, roots, heads, twins), render_dates),
+        "street": Column(_streets(config, ids, homes, day_index), render_plain),
         "city": Column(_CITY_NAMES[cities], render_plain),
         "country": Column(_COUNTRY_CODES[cities], render_plain),
+        "phone": Column(_phones(config, ids, homes, cities, day_index), render_plain),
         "signup_at": Column(signup_seconds(config, ids), render_timestamps),
     }
+
+
+def household_ids(config: DemoApiConfig, user_ids: np.ndarray) -> np.ndarray:
+    """The household of the person behind each user id: its head's user id (the person's own
+    root id when they live alone)."""
+    roots = root_user_ids(config, np.asarray(user_ids, dtype=np.int64))
+    return household_heads(config.seed, roots)
+
+
+def is_younger_twin(config: DemoApiConfig, roots: np.ndarray) -> np.ndarray:
+    """Whether each person (a root id) is the twin of their household's head."""
+    heads = household_heads(config.seed, roots)
+    in_twin_household = unit(config.seed, "household.twins", heads) < TWIN_SHARE
+    return (household_ranks(config.seed, roots) == 1) & in_twin_household
 
 
 def signup_seconds(config: DemoApiConfig, user_ids: np.ndarray) -> np.ndarray:
@@ -85,16 +127,79 @@ def signup_seconds(config: DemoApiConfig, user_ids: np.ndarray) -> np.ndarray:
 
 
 def _names(
-    config: DemoApiConfig, ids: np.ndarray, roots: np.ndarray
+    config: DemoApiConfig, ids: np.ndarray, roots: np.ndarray, heads: np.ndarray, twins: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    first_names = _FIRST_NAMES[pick(config.seed, "user.first_name", len(FIRST_NAMES), roots)]
-    last_names = _LAST_NAMES[pick(config.seed, "user.last_name", len(LAST_NAMES), roots)]
+    seed = config.seed
+    first = pick(seed, "user.first_name", len(FIRST_NAMES), roots)
+    members = np.flatnonzero(heads != roots)
+    first[members] = _member_first_names(
+        seed, heads[members], household_ranks(seed, roots[members])
+    )
+    first_names = _FIRST_NAMES[first]
+    shares_surname = (heads == roots) | twins
+    shares_surname |= unit(seed, "household.surname", roots) < _SHARED_SURNAME
+    surname_of = np.where(shares_surname, heads, roots)
+    last_names = _LAST_NAMES[pick(seed, "user.last_name", len(LAST_NAMES), surname_of)]
     duplicates = np.flatnonzero(roots != ids)
     draws = hash64(config.seed, "user.duplicate.names", ids[duplicates]).tolist()
     for row, draw in zip(duplicates.tolist(), draws, strict=True):
         first_names[row] = _varied_first_name(cast(str, first_names[row]), draw & 0xFFFFFFFF)
         last_names[row] = _varied_last_name(cast(str, last_names[row]), draw >> 32)
     return first_names, last_names
+
+
+def _member_first_names(seed: int, heads: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """First names (indices into FIRST_NAMES) of household members after the head, by head
+    and rank: no two members of a household share a name or a nickname of it, and a twin's
+    initial differs from the head twin's."""
+    twinned = (unit(seed, "household.twins", heads) < TWIN_SHARE).tolist()
+    head_names = pick(seed, "user.first_name", len(FIRST_NAMES), heads).tolist()
+    later_ranks = np.arange(1, MAX_HOUSEHOLD)
+    draws = hash64(seed, "household.first_name", heads[:, None], later_ranks[None, :]).tolist()
+    by_household: dict[int, list[int]] = {}
+    names = np.empty(len(heads), dtype=np.int64)
+    rows = zip(heads.tolist(), ranks.tolist(), head_names, twinned, draws, strict=True)
+    for row, (head, rank, head_name, twins, rank_draws) in enumerate(rows):
+        household = by_household.setdefault(head, [head_name])
+        while len(household) <= rank:
+            twin = twins and len(household) == 1
+            household.append(_unlike_name(household, twin, rank_draws[len(household) - 1]))
+        names[row] = household[rank]
+    return names
+
+
+def _unlike_name(taken: list[int], twin: bool, draw: int) -> int:
+    """A first name that is none of `taken` nor a nickname of one; a twin's has another
+    initial than the head twin's (`taken[0]`)."""
+    choices = _TWIN_NAME_CHOICES[taken[0]] if twin else range(len(FIRST_NAMES))
+    for offset in range(len(choices)):
+        name = choices[(draw + offset) % len(choices)]
+        if all(_NAME_KEYS[name].isdisjoint(_NAME_KEYS[other]) for other in taken):
+            return name
+    raise ValueError("no first name left for a household member")
+
+
+def _unlike_names() -> tuple[tuple[int, ...], ...]:
+    """By first name, the indices of the first names a twin of that name may have: other
+    initials, counting those of its nicknames and formal names ("Bill" is a "William")."""
+
+    def initials(name: int) -> set[str]:
+        return {key[0] for key in _NAME_KEYS[name]}
+
+    def unlike(name: int, other: int) -> bool:
+        return initials(name).isdisjoint(initials(other))
+
+    names = range(len(FIRST_NAMES))
+    return tuple(tuple(other for other in names if unlike(name, other)) for name in names)
+
+
+def _name_keys() -> tuple[frozenset[str], ...]:
+    """By first name, the name and its nicknames or formal names, folded."""
+    return tuple(
+        frozenset({_slug(name)} | {_slug(full) for full, short in NICKNAMES if short == name})
+        | frozenset(_slug(short) for full, short in NICKNAMES if full == name)
+        for name in FIRST_NAMES
+    )
 
 
 def _varied_first_name(name: str, draw: int) -> str:
@@ -132,9 +237,12 @@ def _typo(word: str, draw: int) -> str:
     return word[:position] + word[position] + word[position:]
 
 
-def _birth_days(config: DemoApiConfig, ids: np.ndarray, roots: np.ndarray) -> np.ndarray:
-    """Epoch days of birth; some second accounts get one date part wrong."""
-    spread = standard_normal(config.seed, "user.age", roots)
+def _birth_days(
+    config: DemoApiConfig, ids: np.ndarray, roots: np.ndarray, heads: np.ndarray, twins: np.ndarray
+) -> np.ndarray:
+    """Epoch days of birth (a twin's is the head twin's); some second accounts get one date
+    part wrong."""
+    spread = standard_normal(config.seed, "user.age", np.where(twins, heads, roots))
     age_years = 16 + np.minimum(np.exp(2.7 + 0.5 * spread), 70)
     born = epoch_day(config.start_date) - np.round(365.25 * age_years).astype(np.int64)
     misremembered = (roots != ids) & (unit(config.seed, "user.duplicate.dob", ids) < 0.3)
@@ -163,20 +271,71 @@ def _shift_one_date_part(days: np.ndarray, draws: np.ndarray) -> np.ndarray:
     return (first_day + day_of_month).astype(np.int64)
 
 
-def _city_codes(
-    config: DemoApiConfig, ids: np.ndarray, roots: np.ndarray, day_index: int
+def _home_keys(
+    config: DemoApiConfig, ids: np.ndarray, roots: np.ndarray, heads: np.ndarray
 ) -> np.ndarray:
-    """Home city (a second account usually shares the person's), changed by rare moves."""
-    seed = config.seed
-    own_home = pick(seed, "user.city", len(CITIES), ids)
-    shares_home = unit(seed, "user.duplicate.city", ids) < 0.85
-    home = np.where(shares_home, pick(seed, "user.city", len(CITIES), roots), own_home)
-    epochs = _step_epochs(seed, "user.city.epoch", ids, day_index, 400, 1500)
-    signup_epochs = _step_epochs(
-        seed, "user.city.epoch", ids, user_population(config).creation_days(ids), 400, 1500
-    )
-    moved_to = pick(seed, "user.city.moved", len(CITIES), ids, epochs)
-    return np.where(epochs == signup_epochs, home, moved_to)
+    """The key of the home each account gives: its person's household head, or, for a second
+    account that gives another address, its own negated id (no household's key)."""
+    shares_home = (ids == roots) | (unit(config.seed, "user.duplicate.city", ids) < _SHARED_HOME)
+    return np.where(shares_home, heads, -ids)
+
+
+def _home_epochs(config: DemoApiConfig, homes: np.ndarray, day_index: int) -> np.ndarray:
+    """How many times each home's household has moved: the whole household moves at once."""
+    return _step_epochs(config.seed, "user.home.epoch", homes, day_index, 400, 1500)
+
+
+def _city_codes(config: DemoApiConfig, homes: np.ndarray, day_index: int) -> np.ndarray:
+    epochs = _home_epochs(config, homes, day_index)
+    return pick(config.seed, "user.city", len(CITIES), homes, epochs)
+
+
+def _streets(
+    config: DemoApiConfig, ids: np.ndarray, homes: np.ndarray, day_index: int
+) -> np.ndarray:
+    """'12 Oak Street', or '12 Oak St' as some accounts abbreviate the street type."""
+    seed, epochs = config.seed, _home_epochs(config, homes, day_index)
+    numbers = 1 + pick(seed, "user.street.number", _HOUSE_NUMBERS, homes, epochs)
+    names = pick(seed, "user.street.name", len(STREET_NAMES), homes, epochs)
+    kinds = pick(seed, "user.street.type", len(STREET_TYPES), homes, epochs)
+    abbreviated = (unit(seed, "user.street.abbreviated", ids) < _STREET_ABBREVIATED).astype(int)
+    streets = [
+        f"{number} {STREET_NAMES[name]} {STREET_TYPES[kind][short]}"
+        for number, name, kind, short in zip(
+            numbers.tolist(), names.tolist(), kinds.tolist(), abbreviated.tolist(), strict=True
+        )
+    ]
+    return np.array(streets, dtype=object)
+
+
+def _phones(
+    config: DemoApiConfig, ids: np.ndarray, homes: np.ndarray, cities: np.ndarray, day_index: int
+) -> np.ndarray:
+    """The home's phone in the international format each account writes it in, or None."""
+    seed, epochs = config.seed, _home_epochs(config, homes, day_index)
+    digits = hash64(seed, "user.phone", homes, epochs)
+    numbers = (100 + digits % np.uint64(900), digits >> np.uint64(12), digits >> np.uint64(32))
+    area, exchange, line = numbers[0].tolist(), numbers[1].tolist(), numbers[2].tolist()
+    formats = pick(seed, "user.phone.format", 4, ids).tolist()
+    given = (unit(seed, "user.phone.given", ids) < _PHONE_GIVEN).tolist()
+    codes = [CALLING_CODES[country] for country in _COUNTRY_CODES[cities].tolist()]
+    phones = [
+        _phone(code, a, 100 + b % 900, 1000 + c % 9000, style) if has_phone else None
+        for code, a, b, c, style, has_phone in zip(
+            codes, area, exchange, line, formats, given, strict=True
+        )
+    ]
+    return np.array(phones, dtype=object)
+
+
+def _phone(code: str, area: int, exchange: int, line: int, style: int) -> str:
+    """'+44 201 555 0123', '+442015550123', '0044 201 555 0123' or '+44 (201) 555-0123'."""
+    return (
+        f"+{code} {area} {exchange} {line}",
+        f"+{code}{area}{exchange}{line}",
+        f"00{code} {area} {exchange} {line}",
+        f"+{code} ({area}) {exchange}-{line}",
+    )[style]
 
 
 def _step_epochs(
@@ -230,3 +389,7 @@ def _slug(name: str) -> str:
     """Lower-case ASCII letters only: 'O'Brien' -> 'obrien', 'Müller' -> 'muller'."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return "".join(char for char in ascii_name.lower() if char.isalnum())
+
+
+_NAME_KEYS = _name_keys()
+_TWIN_NAME_CHOICES = _unlike_names()

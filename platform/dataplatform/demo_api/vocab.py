@@ -80,6 +80,35 @@ CITIES = _pairs(
 """
 )
 
+STREET_NAMES = _words(
+    """
+    Oak, Maple, Cedar, Elm, Pine, Birch, Willow, Chestnut, Station, Church, Mill, Park,
+    Victoria, King, Queen, High, Bridge, Market, Garden, Meadow, Orchard, River, Lake, Hill,
+    Forest, Spring, Harbour, Castle, Abbey, Windsor, Jubilee, Highland, Sunset, Riverside,
+    Lincoln, Washington, Franklin, Jefferson, Madison, Chapel, School, North, South, West,
+    Long, Green, New, Albert
+"""
+)
+
+# Street types, each as (full, abbreviated): people type either.
+STREET_TYPES = _pairs(
+    """
+    Street:St, Road:Rd, Avenue:Ave, Lane:Ln, Drive:Dr, Place:Pl, Court:Ct, Terrace:Tce
+"""
+)
+
+# International calling codes by country code, for the countries of CITIES.
+CALLING_CODES = dict(
+    _pairs(
+        """
+    US:1, CA:1, MX:52, BR:55, AR:54, CO:57, PE:51, CL:56, GB:44, IE:353, FR:33, DE:49, NL:31,
+    BE:32, CH:41, AT:43, ES:34, PT:351, IT:39, SE:46, NO:47, DK:45, FI:358, PL:48, CZ:420,
+    HU:36, TR:90, GR:30, JP:81, KR:82, CN:86, SG:65, IN:91, AU:61, NZ:64, NG:234, GH:233,
+    KE:254, ZA:27, EG:20
+"""
+    )
+)
+
 EMAIL_DOMAINS = _words(
     """
     gmail.com, yahoo.com, outlook.com, hotmail.com, icloud.com, proton.me, gmx.de, web.de,

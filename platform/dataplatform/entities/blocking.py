@@ -49,7 +49,7 @@ def _require_columns(spec: EntitySpec, records: pd.DataFrame, columns: list[str]
 def prepared_columns(spec: EntitySpec) -> list[str]:
     """The prepared columns that blocking and comparing read."""
     used = [*(column for keys in spec.blocking for column in keys), *spec.sorted_neighbourhood]
-    used += [comparison.column for comparison in spec.comparisons]
+    used += [column for comparison in spec.comparisons for column in comparison.columns]
     return list(dict.fromkeys(used))
 
 
@@ -96,3 +96,39 @@ def _pair_codes(pairs: pd.MultiIndex, left_ids: pd.Index, right_ids: pd.Index) -
     left = left_ids.get_indexer(pairs.levels[0])[pairs.codes[0]]
     right = right_ids.get_indexer(pairs.levels[1])[pairs.codes[1]]
     return left.astype(np.int64) * len(right_ids) + right
+
+
+def pass_members(
+    spec: EntitySpec, pairs: pd.MultiIndex, left: pd.DataFrame, right: pd.DataFrame
+) -> np.ndarray:
+    """For each pair (a row) and blocking pass (a column): whether the two records agree,
+    with no value missing, on every key of the pass (the pair is one of the pass's)."""
+    left_rows = left.index.get_indexer(pairs.levels[0])[pairs.codes[0]]
+    right_rows = right.index.get_indexer(pairs.levels[1])[pairs.codes[1]]
+    members = np.ones((len(pairs), len(spec.blocking)), dtype=bool)
+    for position, keys in enumerate(spec.blocking):
+        for key in keys:
+            values = pd.concat([cast(pd.Series, left[key]), cast(pd.Series, right[key])])
+            codes = pd.factorize(values.to_numpy())[0]
+            left_codes, right_codes = codes[: len(left)], codes[len(left) :]
+            agree = left_codes[left_rows] == right_codes[right_rows]
+            members[:, position] &= agree & (left_codes[left_rows] >= 0)
+    return members
+
+
+def comparisons_fitted_by_pass(spec: EntitySpec, keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The labels of the comparisons a pass does not select on.
+
+    A pass's pairs agree on its keys, so among them a comparison of a key says nothing of how
+    often true matches agree: it is left out of the pass's fit (as Splink's training on a
+    blocking rule does). A key selects on a comparison when it is one of its columns or is
+    derived from one: its first word is a word of the column's name (`given_name_sound` and
+    `given_initial` of `given_name`, `birth_year` of `date_of_birth`, `home_phone` of a home
+    over `home_street` and `home_phone`, `by` of `by_text`).
+    """
+    stems = {key.split("_")[0] for key in keys}
+    return tuple(
+        comparison.label
+        for comparison in spec.comparisons
+        if not any(stems & set(column.split("_")) for column in comparison.columns)
+    )

@@ -1,8 +1,9 @@
 """Match scores of compared pairs: ECM, Fellegi-Sunter or logistic regression.
 
 Scores come from recordlinkage's `ECMClassifier` (unsupervised Fellegi-Sunter), the
-`fellegi_sunter` model (unsupervised, u-probabilities from random pairs) or
-`LogisticRegressionClassifier` (when labelled pairs are given).
+`fellegi_sunter` model (unsupervised, u-probabilities from random pairs; labels steer its
+fit) or `LogisticRegressionClassifier` (supervised: fitted on the labelled pairs only).
+Whatever the classifier, a labelled pair's score is its label: a person's verdict wins.
 """
 
 from dataclasses import dataclass
@@ -12,17 +13,32 @@ import numpy as np
 import pandas as pd
 import recordlinkage
 
+from dataplatform.entities.blocking import comparisons_fitted_by_pass, pass_members
 from dataplatform.entities.compare import compare_pairs
 from dataplatform.entities.diagnostics import LEVEL_COLUMNS, FitReport, fit_report, level_table
-from dataplatform.entities.fellegi_sunter import fellegi_sunter_scores
-from dataplatform.entities.quality import pair_key, unordered_pairs
-from dataplatform.entities.spec import EntitySpec
+from dataplatform.entities.fellegi_sunter import Evidence, Session, fellegi_sunter_scores
+from dataplatform.entities.pair_labels import labelled_rows
+from dataplatform.entities.spec import Comparison, EntitySpec
 
 # ECM's estimates are stable long before this many pairs; fitting on more only costs time
 # (1M people: the same F1 from 150,000 to 500,000, and 2 s more per run at 500,000).
 ECM_FIT_PAIRS = 250_000
 # Enough random pairs to see agreement rates of one in a few thousand many times over.
 BACKGROUND_PAIRS = 200_000
+NO_LABELS = (np.zeros(0, dtype=np.int64), np.zeros(0))
+# The fitting sessions of each blocking pass see at most this many candidate pairs in all
+# (a fixed sample): enough for a few m-probabilities, and bounded memory on big days.
+SESSION_PAIRS = 1_000_000
+
+
+@dataclass(frozen=True)
+class Training:
+    """Features of pairs the model is fitted on but that are not scored, and for each (a
+    row) and blocking pass (a column) whether the pair is one of the pass's (see
+    `blocking.pass_members`)."""
+
+    features: pd.DataFrame
+    passes: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -35,48 +51,70 @@ class Background:
 
 @dataclass(frozen=True)
 class Classified:
-    """Each pair's match probability, and the fitted m/u per comparison level (see
-    `level_table`; empty for the supervised model)."""
+    """Each pair's match probability, the fitted m/u per comparison level (see
+    `level_table`; empty for the supervised model), the positions of the labelled pairs
+    among the scored ones, and how many labelled pairs the fit used."""
 
     scores: pd.Series
     levels: pd.DataFrame
+    labelled_rows: np.ndarray
+    labels_used: int
+
+
+@dataclass(frozen=True)
+class Scored:
+    """The candidate pairs at or above the threshold (`matches`) and those within the
+    review band (`uncertain`, labelled pairs left out), with their score and features, and
+    the report of the fit."""
+
+    matches: pd.DataFrame
+    uncertain: pd.DataFrame
+    fit: FitReport
 
 
 def classify(
     spec: EntitySpec,
     features: pd.DataFrame,
-    labelled_pairs: pd.MultiIndex | None = None,
+    labels: pd.DataFrame | None = None,
     training: pd.DataFrame | None = None,
     background: Background | None = None,
+    term_frequency_u: dict[str, np.ndarray] | None = None,
+    sessions: tuple[Session, ...] = (),
 ) -> Classified:
     """The match probability of each pair, in [0, 1], and the fitted m/u-probabilities.
 
     The model is fitted on `features` plus, if given, the `training` features of other
-    pairs (which are not scored). The "fellegi_sunter" classifier also needs `background`
-    (see `fellegi_sunter_scores`).
-
-    Supervised (logistic regression) when labelled pairs are given or the spec asks for
-    it: `labelled_pairs` are the known matches (in either order), every other pair is taken
-    as a non-match. Otherwise unsupervised: recordlinkage's ECM (Fellegi-Sunter fitted by
-    expectation-maximisation), which needs binary features (`EntitySpec` checks them); or
-    the spec's "fellegi_sunter" model.
+    pairs (which are not scored). `labels` (see `pair_labels`) name pairs in either order:
+    "logistic" is fitted on the labelled pairs alone, "fellegi_sunter" keeps their verdicts
+    through its fit, "ecm" is fitted without them; then every labelled pair is scored by its
+    label (1 or 0). "fellegi_sunter" also needs `background` and takes `term_frequency_u`
+    and `sessions` (see `fellegi_sunter_scores`; the sessions' rows are positions among
+    `features` followed by `training`).
     """
-    no_levels = pd.DataFrame(columns=pd.Index(LEVEL_COLUMNS))
+    if spec.classifier == "logistic" and labels is None:
+        raise ValueError(f"spec {spec.name!r} uses a supervised classifier: pass labels")
     if features.empty:
-        return Classified(pd.Series(np.zeros(0), index=features.index, name="score"), no_levels)
+        empty = pd.Series(np.zeros(0), index=features.index, name="score")
+        return Classified(empty, pd.DataFrame(columns=pd.Index(LEVEL_COLUMNS)), NO_LABELS[0], 0)
     fitted_on = features if training is None else pd.concat([features, training])
-    if labelled_pairs is not None:
-        return Classified(_supervised_scores(features, fitted_on, labelled_pairs), no_levels)
+    rows, verdicts = (
+        NO_LABELS if labels is None else labelled_rows(cast(pd.MultiIndex, fitted_on.index), labels)
+    )
     if spec.classifier == "logistic":
-        raise ValueError(f"spec {spec.name!r} uses a supervised classifier: pass labelled_pairs")
-    if spec.classifier == "fellegi_sunter":
+        scores = _supervised_scores(spec, features, fitted_on, rows, verdicts)
+        levels = pd.DataFrame(columns=pd.Index(LEVEL_COLUMNS))
+    elif spec.classifier == "fellegi_sunter":
         if background is None:
             raise ValueError("the fellegi_sunter classifier needs background (random) pairs")
+        evidence = Evidence(rows, verdicts, term_frequency_u or {})
         scores, levels = fellegi_sunter_scores(
-            features, fitted_on, background.features, background.pairs
+            features, fitted_on, background.features, background.pairs, evidence, sessions
         )
-        return Classified(scores, levels)
-    return _ecm_scores(features, fitted_on)
+    else:
+        scores, levels = _ecm_scores(features, fitted_on)
+    scored = rows < len(features)
+    scores.iloc[rows[scored]] = verdicts[scored]
+    return Classified(scores, levels, rows[scored], len(rows))
 
 
 def scored_matches(
@@ -84,29 +122,77 @@ def scored_matches(
     pairs: pd.MultiIndex,
     left: pd.DataFrame,
     right: pd.DataFrame,
-    labelled_pairs: pd.MultiIndex | None,
+    labels: pd.DataFrame | None,
     pair_space: int,
-    training: pd.DataFrame | None = None,
+    training: Training | None = None,
     background_records: pd.DataFrame | None = None,
-) -> tuple[pd.DataFrame, FitReport]:
-    """Scored candidate pairs at or above the threshold, and the report of the fit;
-    `pair_space` counts the pairs the candidates (and `training`) were drawn from; random
-    pairs for the "fellegi_sunter" model come from `background_records` (default: the left
-    and right records)."""
+) -> Scored:
+    """The scored candidate pairs at or above the threshold and within the review band, and
+    the report of the fit; `pair_space` counts the pairs the candidates (and `training`) were
+    drawn from; random pairs and term frequencies for the "fellegi_sunter" model come from
+    `background_records` (default: the left and right records)."""
     features = compare_pairs(spec, pairs, left, right)
-    background = None
-    if spec.classifier == "fellegi_sunter" and labelled_pairs is None and len(features):
-        if background_records is not None:
-            left = right = background_records
-        background = background_pairs(spec, left, right, pair_space)
-    classified = classify(spec, features, labelled_pairs, training, background)
-    scores = classified.scores
-    # Filter before adding the score: copying every candidate's features would double the peak.
-    is_match = scores.to_numpy() >= spec.match_threshold
-    evidence = features[is_match].assign(score=scores.to_numpy()[is_match])
+    sides = [left] if left is right else [left, right]
+    seen = sides if background_records is None else [background_records]
+    term_frequency_u = agreed_value_u(spec, pairs, left, right, seen)
+    background, sessions = None, ()
+    if spec.classifier == "fellegi_sunter" and len(features):
+        background = background_pairs(spec, seen[0], seen[-1], pair_space)
+        sessions = fit_sessions(spec, pairs, left, right, training)
+    classified = classify(
+        spec,
+        features,
+        labels,
+        None if training is None else training.features,
+        background,
+        term_frequency_u,
+        sessions,
+    )
+    fit = fit_report(spec, classified.levels, classified.scores, classified.labels_used)
+    scores = classified.scores.to_numpy()
+    low, high = spec.review_band
+    in_band = (scores >= low) & (scores <= high)
+    in_band[classified.labelled_rows] = False
+    return Scored(
+        _with_scores(features, scores, scores >= fit.threshold),
+        _with_scores(features, scores, in_band),
+        fit,
+    )
+
+
+def fit_sessions(
+    spec: EntitySpec,
+    pairs: pd.MultiIndex,
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    training: Training | None = None,
+) -> tuple[Session, ...]:
+    """One fitting session per blocking pass: its pairs among (a sample of) the candidates
+    and the training pairs, and the comparisons it does not select on."""
+    sample = _fixed_sample(len(pairs), SESSION_PAIRS)
+    members = pass_members(spec, cast(pd.MultiIndex, pairs[sample]), left, right)
+    if training is not None:
+        sample = np.concatenate([sample, len(pairs) + np.arange(len(training.features))])
+        members = np.concatenate([members, training.passes])
+    return tuple(
+        Session(sample[members[:, position]], comparisons_fitted_by_pass(spec, keys))
+        for position, keys in enumerate(spec.blocking)
+    )
+
+
+def _fixed_sample(count: int, size: int) -> np.ndarray:
+    """Sorted positions of a fixed pseudo-random sample of `size` of `count` (all if fewer)."""
+    if count <= size:
+        return np.arange(count)
+    return np.sort(np.random.default_rng(0).choice(count, size, replace=False))
+
+
+def _with_scores(features: pd.DataFrame, scores: np.ndarray, chosen: np.ndarray) -> pd.DataFrame:
+    """The chosen pairs' ids, score and features."""
+    # Chosen before adding the score: copying every candidate's features would double the peak.
+    evidence = features[chosen].assign(score=scores[chosen])
     columns = ["left_id", "right_id", "score", *features.columns]
-    matches = cast(pd.DataFrame, evidence.reset_index(names=["left_id", "right_id"])[columns])
-    return matches, fit_report(spec, classified.levels, scores)
+    return cast(pd.DataFrame, evidence.reset_index(names=["left_id", "right_id"])[columns])
 
 
 def background_pairs(
@@ -124,7 +210,48 @@ def background_pairs(
     return Background(compare_pairs(spec, pairs, left, right), pair_space)
 
 
-def _ecm_scores(features: pd.DataFrame, fitted_on: pd.DataFrame) -> Classified:
+def agreed_value_u(
+    spec: EntitySpec,
+    pairs: pd.MultiIndex,
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    seen: list[pd.DataFrame],
+) -> dict[str, np.ndarray]:
+    """For each term-frequency comparison, the u of each pair's value: the share of the
+    `seen` records holding it (the larger of the two sides' shares; NaN if both missing)."""
+    agreed = {}
+    for comparison in spec.comparisons:
+        if not comparison.term_frequency:
+            continue
+        column = _term_frequency_column(spec, comparison)
+        values = pd.concat([cast(pd.Series, records[column]) for records in seen]).dropna()
+        shares = values.value_counts(normalize=True)
+        left_u = _per_pair(cast(pd.Series, left[column]), pairs, 0, shares)
+        agreed[comparison.label] = np.fmax(
+            left_u, _per_pair(cast(pd.Series, right[column]), pairs, 1, shares), out=left_u
+        )
+    return agreed
+
+
+def _term_frequency_column(spec: EntitySpec, comparison: Comparison) -> str:
+    """The one column of a term-frequency comparison (`Comparison` checks its form)."""
+    if spec.classifier != "fellegi_sunter":
+        raise ValueError(
+            f"comparison {comparison.label!r}: term frequencies adjust the fellegi_sunter"
+            f" classifier only, not {spec.classifier!r}"
+        )
+    return cast(str, comparison.column)
+
+
+def _per_pair(values: pd.Series, pairs: pd.MultiIndex, level: int, shares: pd.Series) -> np.ndarray:
+    """The share of the value of each pair's record on `level` (NaN for a missing value)."""
+    positions = values.index.get_indexer(pairs.levels[level])
+    per_record = values.map(shares).to_numpy(dtype=np.float64)
+    per_level = np.where(positions >= 0, per_record[positions], np.nan)
+    return per_level[pairs.codes[level]]
+
+
+def _ecm_scores(features: pd.DataFrame, fitted_on: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
     model = recordlinkage.ECMClassifier()
     model.fit(_at_most(fitted_on, ECM_FIT_PAIRS).astype(np.int8))
     # Binary features take few distinct patterns: score each pattern once.
@@ -135,7 +262,7 @@ def _ecm_scores(features: pd.DataFrame, fitted_on: pd.DataFrame) -> Classified:
     patterns = features.iloc[first].astype(np.int8)
     pattern_scores = model.prob(patterns).to_numpy()
     scores = pd.Series(pattern_scores[pattern_of_pair], index=features.index, name="score")
-    return Classified(scores, level_table(model.m_probs, model.u_probs))
+    return scores, level_table(model.m_probs, model.u_probs)
 
 
 def _at_most(features: pd.DataFrame, count: int) -> pd.DataFrame:
@@ -146,12 +273,30 @@ def _at_most(features: pd.DataFrame, count: int) -> pd.DataFrame:
 
 
 def _supervised_scores(
-    features: pd.DataFrame, fitted_on: pd.DataFrame, labelled_pairs: pd.MultiIndex
+    spec: EntitySpec,
+    features: pd.DataFrame,
+    fitted_on: pd.DataFrame,
+    rows: np.ndarray,
+    verdicts: np.ndarray,
 ) -> pd.Series:
-    known = unordered_pairs(labelled_pairs)
-    is_match = np.array([pair_key(a, b) in known for a, b in fitted_on.index])
-    if not is_match.any():
-        raise ValueError("none of the labelled_pairs is a candidate pair: nothing to learn from")
+    """Logistic regression fitted on the labelled pairs only."""
+    if not len(rows):
+        raise ValueError("none of the labels names a candidate pair: nothing to learn from")
+    if verdicts.min() == verdicts.max():
+        found = "matches" if verdicts[0] else "non-matches"
+        raise ValueError(
+            f"spec {spec.name!r}: the logistic classifier needs labelled matches and"
+            f" non-matches among the candidate pairs, but the labels name only {found}"
+        )
+    labelled = fitted_on.iloc[rows]
     model = recordlinkage.LogisticRegressionClassifier()
-    model.fit(fitted_on, fitted_on.index[is_match])
-    return model.prob(features).rename("score")
+    model.fit(_with_missing_flags(spec, labelled), labelled.index[verdicts == 1])
+    return model.prob(_with_missing_flags(spec, features)).rename("score")
+
+
+def _with_missing_flags(spec: EntitySpec, features: pd.DataFrame) -> pd.DataFrame:
+    """The features with missing values as 0, plus a 0/1 column flagging them for every
+    comparison that leaves them missing (so the regression learns what missing means)."""
+    unfilled = [c.label for c in spec.comparisons if c.missing_value is None]
+    flags = {f"{label}__missing": features[label].isna().astype(np.float64) for label in unfilled}
+    return features.fillna(0.0).assign(**flags)

@@ -5,8 +5,14 @@ recordlinkage computes string similarities with one Python call per pair; here r
 (jellyfish-backed) ones, including its treatment of missing values: a pair with a missing
 side gets the comparison's `missing_value`, and so do two empty strings under Levenshtein
 (recordlinkage divides by a zero length there and fills the NaN).
+
+Beyond recordlinkage: a comparison over several columns averages the similarities of the
+columns present on both sides; a swap column lets a value match its swapped place (a given
+name entered as the surname); "overlap" compares list-valued columns as sets; and a
+`missing_value` of None leaves missing similarities NaN (no evidence).
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import cast
 
@@ -46,18 +52,33 @@ def compare_pairs(
     # at tens of millions of pairs is gigabytes at the peak.
     block = np.empty((len(spec.comparisons), len(pairs)))
     for row, comparison in enumerate(spec.comparisons):
-        as_values = RECORD_VALUES[comparison.method]
-        left_values = as_values(left[comparison.column].iloc[left_records])
-        right_values = as_values(right[comparison.column].iloc[right_records])
+        left_values = _record_values(comparison, left, left_records)
+        right_values = _record_values(comparison, right, right_records)
         for start in range(0, len(pairs), CHUNK_PAIRS):
             chunk = slice(start, start + CHUNK_PAIRS)
             block[row, chunk] = compare_column(
                 comparison,
-                Side(left_values, left_codes[chunk]),
-                Side(right_values, right_codes[chunk]),
+                _sides(left_values, left_codes[chunk]),
+                _sides(right_values, right_codes[chunk]),
             )
     labels = [comparison.label for comparison in spec.comparisons]
     return pd.DataFrame(block.T, index=pairs, columns=pd.Index(labels), copy=False)
+
+
+def _record_values(
+    comparison: Comparison, records: pd.DataFrame, positions: np.ndarray
+) -> dict[str, np.ndarray | pd.Categorical]:
+    """The values of each column the comparison reads, converted once per record."""
+    return {
+        column: _converted(comparison, cast(pd.Series, records[column].iloc[positions]))
+        for column in comparison.columns
+    }
+
+
+def _converted(comparison: Comparison, values: pd.Series) -> np.ndarray | pd.Categorical:
+    if comparison.method == "overlap":
+        return _as_sets(values, comparison.separator)
+    return RECORD_VALUES[comparison.method](values)
 
 
 def _record_positions(records: pd.DataFrame, ids: pd.Index) -> np.ndarray:
@@ -83,16 +104,65 @@ class Side:
         return pd.isna(self.values)[self.records]
 
 
-def compare_column(comparison: Comparison, left: Side, right: Side) -> np.ndarray:
-    """The similarity of aligned values, thresholded and with missing values filled."""
-    similarity = SIMILARITIES[comparison.method](comparison, left, right)
-    similarity[left.missing() | right.missing()] = np.nan
+def _sides(values: dict[str, np.ndarray | pd.Categorical], records: np.ndarray) -> dict[str, Side]:
+    return {column: Side(column_values, records) for column, column_values in values.items()}
+
+
+def compare_column(
+    comparison: Comparison, left: Mapping[str, Side], right: Mapping[str, Side]
+) -> np.ndarray:
+    """The feature of aligned records (sides by column): the similarity, thresholded or
+    rounded to levels, with missing values filled (kept NaN when `missing_value` is None)."""
+    similarity = _mean_similarity(comparison, left, right)
     if comparison.threshold is not None:
         known = ~np.isnan(similarity)
         similarity[known] = (similarity[known] >= comparison.threshold).astype(np.float64)
     if comparison.levels:
         similarity = _round_down_to_levels(similarity, comparison.levels)
-    similarity[np.isnan(similarity)] = comparison.missing_value
+    if comparison.missing_value is not None:
+        similarity[np.isnan(similarity)] = comparison.missing_value
+    return similarity
+
+
+def _mean_similarity(
+    comparison: Comparison, left: Mapping[str, Side], right: Mapping[str, Side]
+) -> np.ndarray:
+    """Over several columns, the mean similarity of those present on both sides (NaN where
+    none is)."""
+    if isinstance(comparison.column, str):
+        return _swappable_similarity(comparison, comparison.column, left, right)
+    total = np.zeros(len(next(iter(left.values())).records))
+    present = np.zeros(len(total), dtype=np.int64)
+    for column in comparison.column:
+        similarity = _similarity(comparison, left[column], right[column])
+        known = ~np.isnan(similarity)
+        total[known] += similarity[known]
+        present += known
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / present
+
+
+def _swappable_similarity(
+    comparison: Comparison, column: str, left: Mapping[str, Side], right: Mapping[str, Side]
+) -> np.ndarray:
+    """The straight similarity, or the crossed one where higher: the lower of the column
+    against the other side's swap column and the reverse, so both values must have swapped."""
+    straight = _similarity(comparison, left[column], right[column])
+    swap = comparison.swap_with
+    if swap is None:
+        return straight
+    crossed = np.minimum(
+        _similarity(comparison, left[column], right[swap]),
+        _similarity(comparison, left[swap], right[column]),
+    )
+    # fmax ignores a missing crossed similarity; a missing straight one implies it.
+    return np.fmax(straight, crossed)
+
+
+def _similarity(comparison: Comparison, left: Side, right: Side) -> np.ndarray:
+    """The method's similarity of aligned values, NaN where either is missing."""
+    similarity = SIMILARITIES[comparison.method](comparison, left, right)
+    similarity[left.missing() | right.missing()] = np.nan
     return similarity
 
 
@@ -175,6 +245,39 @@ def numeric_similarity(comparison: Comparison, left: Side, right: Side) -> np.nd
     return DECAYS[comparison.shape](beyond, scale)
 
 
+def overlap_similarity(_comparison: Comparison, left: Side, right: Side) -> np.ndarray:
+    """Jaccard similarity of the sets (missing ones are masked later)."""
+    left_codes, left_sets = _set_codes(left)
+    right_codes, right_sets = _set_codes(right)
+    # As for text: each distinct combination of sets is scored once.
+    width = len(right_sets)
+    combination, distinct = pd.factorize(left_codes * width + right_codes)
+    scores = np.fromiter(
+        (
+            _jaccard(left_sets[code // width], right_sets[code % width])
+            for code in distinct.tolist()
+        ),
+        dtype=np.float64,
+        count=len(distinct),
+    )
+    return scores[combination]
+
+
+def _jaccard(left: frozenset, right: frozenset) -> float:
+    union = len(left | right)
+    return len(left & right) / union if union else np.nan
+
+
+def _set_codes(side: Side) -> tuple[np.ndarray, np.ndarray]:
+    """For each pair the code of its set, and the distinct sets (an empty one for missing)."""
+    codes, distinct = pd.factorize(cast(np.ndarray, side.values))
+    sets = np.empty(len(distinct) + 1, dtype=object)
+    sets[:-1], sets[-1] = distinct, frozenset()
+    codes = codes.astype(np.int64)
+    codes[codes < 0] = len(sets) - 1
+    return codes[side.records], sets
+
+
 DECAYS = {
     "linear": lambda beyond, scale: 1 - np.clip(beyond, 0, 2 * scale) / (2 * scale),
     "squared": lambda beyond, scale: 1 - (np.clip(beyond, 0, np.sqrt(2) * scale) / scale) ** 2 / 2,
@@ -189,6 +292,7 @@ SIMILARITIES = {
     "date": date_similarity,
     "date_parts": date_parts_similarity,
     "numeric": numeric_similarity,
+    "overlap": overlap_similarity,
 }
 
 
@@ -223,6 +327,34 @@ def _as_numbers(values: pd.Series) -> np.ndarray:
 
 def _as_objects(values: pd.Series) -> np.ndarray:
     return cast(pd.Series, values.astype(object).where(values.notna(), None)).to_numpy()
+
+
+def _as_sets(values: pd.Series, separator: str) -> np.ndarray:
+    """Each value as a frozenset of its elements (text split on `separator`, elements
+    stripped, empty and missing ones dropped); None for a missing or empty value."""
+    sets = np.empty(len(values), dtype=object)
+    sets[:] = [_as_set(value, separator) for value in values.tolist()]
+    return sets
+
+
+def _as_set(value: object, separator: str) -> frozenset | None:
+    if isinstance(value, str):
+        elements = value.split(separator)
+    elif isinstance(value, list | tuple | set | frozenset | np.ndarray | pd.Series):
+        elements = list(value)
+    elif pd.isna(cast(float, value)):
+        return None
+    else:
+        elements = [value]
+    kept = frozenset(_element(element) for element in elements) - {""}
+    return kept or None
+
+
+def _element(element: object) -> object:
+    """An element stripped if text; "" (dropped) if missing."""
+    if isinstance(element, str):
+        return element.strip()
+    return "" if pd.isna(cast(float, element)) else element
 
 
 def _date_parts(dates: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

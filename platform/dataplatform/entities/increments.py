@@ -5,7 +5,8 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
-from dataplatform.entities.blocking import index_pairs
+from dataplatform.entities.blocking import index_pairs, pass_members
+from dataplatform.entities.classification import Training
 from dataplatform.entities.clustering import ENTITY_ID
 from dataplatform.entities.compare import compare_pairs
 from dataplatform.entities.prepared_keys import from_cache
@@ -41,9 +42,10 @@ def increment_pair_space(spec: EntitySpec, kept: pd.DataFrame, changed: pd.DataF
     )
 
 
-def sample_features(spec: EntitySpec, kept: pd.DataFrame) -> pd.DataFrame:
-    """Features of the candidate pairs within whole existing entities: the entities of
-    records drawn in a fixed pseudo-random order, until `spec.fit_sample_size` records."""
+def sample_features(spec: EntitySpec, kept: pd.DataFrame) -> Training:
+    """Features (and blocking passes) of the candidate pairs within whole existing entities:
+    the entities of records drawn in a fixed pseudo-random order, until
+    `spec.fit_sample_size` records."""
     drawn = np.random.default_rng(0).permutation(len(kept))[: spec.fit_sample_size]
     entity_ids = cast(pd.Series, kept[ENTITY_ID])
     candidates = cast(np.ndarray, pd.unique(entity_ids.to_numpy()[drawn]))
@@ -54,7 +56,8 @@ def sample_features(spec: EntitySpec, kept: pd.DataFrame) -> pd.DataFrame:
     sample = from_cache(
         spec, cast(pd.DataFrame, members[member_entity_ids.isin(chosen).to_numpy()])
     )
-    return compare_pairs(spec, index_pairs(spec, sample), sample)
+    pairs = index_pairs(spec, sample)
+    return Training(compare_pairs(spec, pairs, sample), pass_members(spec, pairs, sample, sample))
 
 
 def random_rows(records: pd.DataFrame) -> pd.DataFrame:

@@ -4,6 +4,9 @@ Each run blocks (`blocking`), compares (`compare`), classifies (`classification`
 clusters the matches into entities with stable ids (`clustering`). A snapshot can cache its
 prepared columns and blocking keys (`prepared_keys.with_prepared_keys`), so that
 `resolve_increment` prepares and indexes only the day's records (`increments`).
+Each entry point takes optional `labels` (see `pair_labels`): pairs a person judged, whose
+verdicts the classifier honours; a labelled match that blocking missed is added to the
+candidates when both its records are in the run.
 """
 
 from dataclasses import dataclass
@@ -34,6 +37,7 @@ from dataplatform.entities.increments import (
     random_rows,
     sample_features,
 )
+from dataplatform.entities.pair_labels import missed_matches
 from dataplatform.entities.prepared_keys import (
     block_keys,
     cache_columns,
@@ -46,12 +50,15 @@ from dataplatform.entities.spec import EntitySpec
 
 @dataclass(frozen=True)
 class Resolution:
-    """The outcome of one resolution run, with the evidence for each match, the report of
-    the fit, what the cluster-size guard cut, and the date values that did not parse."""
+    """The outcome of one resolution run, with the evidence for each match, the pairs worth
+    a review (`uncertain`: scored within `spec.review_band`, not labelled; same columns as
+    `matches`), the report of the fit, what the cluster-size guard cut, and the date values
+    that did not parse."""
 
     candidate_pairs: int
     reduction_ratio: float
     matches: pd.DataFrame
+    uncertain: pd.DataFrame
     entities: pd.DataFrame
     fit: FitReport
     cut: Cut
@@ -70,22 +77,23 @@ class Resolution:
 
 
 def resolve(
-    spec: EntitySpec, records: pd.DataFrame, labelled_pairs: pd.MultiIndex | None = None
+    spec: EntitySpec, records: pd.DataFrame, labels: pd.DataFrame | None = None
 ) -> Resolution:
     """Deduplicate one table: every record gets an entity id (singletons included)."""
     prepared = prepare_records(spec, records)
-    pairs = index_pairs(spec, prepared)
-    pair_space = int(full_index_size(prepared))
-    matches, fit = scored_matches(spec, pairs, prepared, prepared, labelled_pairs, pair_space)
     ids = prepared.index
-    labels, cut = cluster_matches(spec, ids, ids, matches)
-    entity_ids = new_entity_ids(ids, labels, set())
+    pairs = _with_missed_matches(index_pairs(spec, prepared), labels, ids, ids)
+    pair_space = int(full_index_size(prepared))
+    scored = scored_matches(spec, pairs, prepared, prepared, labels, pair_space)
+    clusters, cut = cluster_matches(spec, ids, ids, scored.matches)
+    entity_ids = new_entity_ids(ids, clusters, set())
     return Resolution(
         candidate_pairs=len(pairs),
         reduction_ratio=_reduction_ratio(len(pairs), prepared),
-        matches=matches,
+        matches=scored.matches,
+        uncertain=scored.uncertain,
         entities=pd.DataFrame({spec.id_column: ids.to_numpy(), ENTITY_ID: entity_ids}),
-        fit=fit,
+        fit=scored.fit,
         cut=cut,
         unparsed_dates=unparsed_dates(spec, records, prepared),
     )
@@ -95,32 +103,36 @@ def link(
     spec: EntitySpec,
     left: pd.DataFrame,
     right: pd.DataFrame,
-    labelled_pairs: pd.MultiIndex | None = None,
+    labels: pd.DataFrame | None = None,
 ) -> Resolution:
     """Link two tables; `entities` lists the records of both, with a `side` column."""
     left_prepared, right_prepared = prepare_records(spec, left), prepare_records(spec, right)
-    pairs = index_pairs(spec, left_prepared, right_prepared)
-    pair_space = int(full_index_size(left_prepared, right_prepared))
-    matches, fit = scored_matches(
-        spec, pairs, left_prepared, right_prepared, labelled_pairs, pair_space
+    pairs = _with_missed_matches(
+        index_pairs(spec, left_prepared, right_prepared),
+        labels,
+        left_prepared.index,
+        right_prepared.index,
     )
+    pair_space = int(full_index_size(left_prepared, right_prepared))
+    scored = scored_matches(spec, pairs, left_prepared, right_prepared, labels, pair_space)
     ids = left_prepared.index.append(right_prepared.index)
-    labels, cut = cluster_matches(spec, left_prepared.index, right_prepared.index, matches)
+    clusters, cut = cluster_matches(spec, left_prepared.index, right_prepared.index, scored.matches)
     left_unparsed = unparsed_dates(spec, left, left_prepared)
     right_unparsed = unparsed_dates(spec, right, right_prepared)
     entities = pd.DataFrame(
         {
             spec.id_column: ids.to_numpy(),
             "side": ["left"] * len(left_prepared) + ["right"] * len(right_prepared),
-            ENTITY_ID: new_entity_ids(ids, labels, set()),
+            ENTITY_ID: new_entity_ids(ids, clusters, set()),
         }
     )
     return Resolution(
         candidate_pairs=len(pairs),
         reduction_ratio=_reduction_ratio(len(pairs), left_prepared, right_prepared),
-        matches=matches,
+        matches=scored.matches,
+        uncertain=scored.uncertain,
         entities=entities,
-        fit=fit,
+        fit=scored.fit,
         cut=cut,
         unparsed_dates={
             column: left_unparsed[column] + right_unparsed[column] for column in left_unparsed
@@ -132,7 +144,7 @@ def resolve_increment(
     spec: EntitySpec,
     entities: pd.DataFrame,
     changed: pd.DataFrame,
-    labelled_pairs: pd.MultiIndex | None = None,
+    labels: pd.DataFrame | None = None,
 ) -> Resolution:
     """Fold the day's new and changed records into existing entities.
 
@@ -148,7 +160,8 @@ def resolve_increment(
     `candidate_pairs` counts the compared pairs; the returned `entities` cover all records.
     The classifier is also fitted on the pairs within a sample of whole existing entities
     (`spec.fit_sample_size` records at most), so that a small day still gets a stable model,
-    at a constant extra cost.
+    at a constant extra cost. A labelled match that blocking missed is added when one of its
+    records changed and the other shares a block with a changed record (or changed too).
     """
     changed = changed.drop_duplicates(spec.id_column, keep="last")
     entities = with_prepared_keys(spec, entities)
@@ -160,16 +173,16 @@ def resolve_increment(
     changed_columns = cast(pd.DataFrame, changed_prepared[columns])
     near = sharing_a_block(spec, kept, block_keys(spec, changed_prepared))
     local = pd.concat([from_cache(spec, kept[near]), changed_columns])
-    pairs = increment_pairs(spec, changed_columns, local)
+    pairs = _with_missed_matches(
+        increment_pairs(spec, changed_columns, local), labels, changed_columns.index, local.index
+    )
     training = sample_features(spec, kept)
     background = pd.concat([from_cache(spec, random_rows(kept)), changed_columns])
     pair_space = increment_pair_space(spec, kept, changed)
-    matches, fit = scored_matches(
-        spec, pairs, local, local, labelled_pairs, pair_space, training, background
-    )
+    scored = scored_matches(spec, pairs, local, local, labels, pair_space, training, background)
     entity_ids = kept[ENTITY_ID].to_numpy(dtype=object, copy=True)
     changed_ids = cast(pd.Series, changed[spec.id_column])
-    changed_entities, cut = increment_entity_ids(spec, kept, changed_ids, matches)
+    changed_entities, cut = increment_entity_ids(spec, kept, changed_ids, scored.matches)
     regrouped = kept[spec.id_column].isin(changed_entities.index).to_numpy()
     entity_ids[regrouped] = changed_entities.reindex(kept.loc[regrouped, spec.id_column])
     ids = np.concatenate([kept[spec.id_column].to_numpy(), changed_ids.to_numpy()])
@@ -181,9 +194,10 @@ def resolve_increment(
     return Resolution(
         candidate_pairs=len(pairs),
         reduction_ratio=1 - len(pairs) / total if total else 1.0,
-        matches=matches,
+        matches=scored.matches,
+        uncertain=scored.uncertain,
         entities=assignment,
-        fit=fit,
+        fit=scored.fit,
         cut=cut,
         unparsed_dates=unparsed_dates(spec, changed, changed_prepared),
     )
@@ -192,6 +206,16 @@ def resolve_increment(
 def matched_pairs(resolution: Resolution) -> pd.MultiIndex:
     """The matched pairs of a resolution, as a MultiIndex for `pair_quality`."""
     return pd.MultiIndex.from_frame(cast(pd.DataFrame, resolution.matches[["left_id", "right_id"]]))
+
+
+def _with_missed_matches(
+    pairs: pd.MultiIndex, labels: pd.DataFrame | None, left_ids: pd.Index, right_ids: pd.Index
+) -> pd.MultiIndex:
+    """The candidate pairs plus the labelled matches that blocking missed."""
+    if labels is None:
+        return pairs
+    missed = missed_matches(pairs, labels, left_ids, right_ids)
+    return cast(pd.MultiIndex, pairs.append(missed)) if len(missed) else pairs
 
 
 def _reduction_ratio(pairs: int, *frames: pd.DataFrame) -> float:

@@ -2,7 +2,10 @@
 
 Each day's `<noun>_entities` partition is the full snapshot (every record's attributes and
 its entity id), built from the previous day's snapshot and the day's new and changed
-records by `resolve_increment`, so a daily run costs what the day's volume costs.
+records by `resolve_increment`, so a daily run costs what the day's volume costs. The run
+also writes the pairs it is least sure of (`<noun>_uncertain_pairs`) for a person to label;
+the labels come back through the landing zone into `<noun>_labels` (see `review`), which
+the next run reads.
 """
 
 import warnings
@@ -14,10 +17,17 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
+from dataplatform.defs.entities.review import build_labels_asset
 from dataplatform.entities.clustering import ENTITY_ID
 from dataplatform.entities.golden import golden_records
+from dataplatform.entities.label_files import labels_for_run, side_by_side
 from dataplatform.entities.platform_specs import USERS
-from dataplatform.entities.plots import PlotStore, cluster_size_histogram, score_histogram
+from dataplatform.entities.plots import (
+    PlotStore,
+    cluster_size_histogram,
+    match_weight_chart,
+    score_histogram,
+)
 from dataplatform.entities.prepared_keys import with_prepared_keys, without_prepared_keys
 from dataplatform.entities.quality import entity_pairs, pair_quality, true_pairs_from_entities
 from dataplatform.entities.resolution import Resolution, resolve, resolve_increment
@@ -41,14 +51,16 @@ class EntityKeys:
     matches: dg.AssetKey
     entities: dg.AssetKey
     golden: dg.AssetKey
+    uncertain: dg.AssetKey
+    labels: dg.AssetKey
 
 
 def entity_keys(spec: EntitySpec) -> EntityKeys:
-    """`entities/<noun>_matches`, `_entities`, `_golden`, the noun singular ('users' -> 'user')."""
+    """`entities/<noun>_matches`, `_entities`, `_golden`, `_uncertain_pairs`, `_labels`, the
+    noun singular ('users' -> 'user')."""
     noun = spec.name.removesuffix("s")
-    return EntityKeys(
-        *(dg.AssetKey(["entities", f"{noun}_{kind}"]) for kind in ("matches", "entities", "golden"))
-    )
+    kinds = ("matches", "entities", "golden", "uncertain_pairs", "labels")
+    return EntityKeys(*(dg.AssetKey(["entities", f"{noun}_{kind}"]) for kind in kinds))
 
 
 def build_entity_assets(
@@ -56,10 +68,12 @@ def build_entity_assets(
     source_key: dg.AssetKey,
     partitions_def: dg.TimeWindowPartitionsDefinition = daily_partitions,
 ) -> list[dg.AssetsDefinition]:
-    """The resolution (matches and entities, with their checks) and the golden records of the
-    table at `source_key`, whose daily partitions hold that day's new and changed records."""
+    """The labels, the resolution (matches, entities with their checks, uncertain pairs) and
+    the golden records of the table at `source_key`, whose daily partitions hold that day's
+    new and changed records."""
     keys = entity_keys(spec)
     return [
+        build_labels_asset(spec, keys.labels, partitions_def),
         build_resolution_asset(spec, source_key, keys, partitions_def),
         build_golden_asset(spec, keys, partitions_def),
     ]
@@ -82,6 +96,8 @@ def build_resolution_asset(
                 partition_mapping=PREVIOUS_DAY,
                 metadata={ALLOW_MISSING_PARTITIONS: True},
             ),
+            # The same day's labels: those given before this run (see the labels' description).
+            "labels": dg.AssetIn(key=keys.labels, metadata={ALLOW_MISSING_PARTITIONS: True}),
         },
         outs={
             "entities": dg.AssetOut(
@@ -100,6 +116,19 @@ def build_resolution_asset(
                     " of each compared field as evidence."
                 ),
             ),
+            "uncertain": dg.AssetOut(
+                key=keys.uncertain,
+                kinds={"parquet"},
+                description=(
+                    f"The day's {spec.name} candidate pairs scored within the review band"
+                    f" {list(spec.review_band)} and not yet labelled, the most uncertain (closest"
+                    " to the threshold) first: both records' fields side by side (left_*,"
+                    " right_*), the score and each comparison's evidence. Label them with"
+                    f" `dataplatform entities review --spec {spec.name}`, or drop a labels file"
+                    f" (left_id, right_id, is_match) into landing/labels/{spec.name}/; the next"
+                    " run uses them."
+                ),
+            ),
         },
         check_specs=entity_check_specs(keys.entities),
     )
@@ -107,39 +136,53 @@ def build_resolution_asset(
         context: dg.AssetExecutionContext,
         changed: pd.DataFrame,
         previous: pd.DataFrame,
+        labels: pd.DataFrame,
         entity_truth: EntityTruth,
         plots: PlotStore,
     ) -> Iterator[dg.Output | dg.AssetCheckResult]:
-        resolution = resolve_day(spec, previous, changed)
-        snapshot = entity_snapshot(spec, previous, changed, resolution)
         partition = context.partition_key
+        refolded = labelled_records(spec, previous, changed, labels, partition)
+        day = pd.concat([changed, refolded], ignore_index=True) if len(refolded) else changed
+        given = labels_for_run(labels, cast(pd.Series, changed[spec.id_column]))
+        resolution = resolve_day(spec, previous, day, given)
+        snapshot = entity_snapshot(spec, previous, day, resolution)
         context.log.info(
-            f"{spec.name} {partition}: {len(changed)} new or changed records compared in"
+            f"{spec.name} {partition}: {len(changed)} new or changed records and"
+            f" {len(refolded)} newly labelled ones compared in"
             f" {resolution.candidate_pairs} pairs; {len(resolution.matches)} matches;"
             f" {snapshot[ENTITY_ID].nunique()} entities over {len(snapshot)} records"
         )
         for warning in resolution.warnings:
             context.log.warning(f"{spec.name} {partition}: {warning}")
-        labels = entity_truth.labels(spec.id_column)
-        quality = snapshot_quality(spec, snapshot, labels) if labels is not None else {}
-        counts = resolution_counts(resolution, len(changed), previous)
+        truth = entity_truth.labels(spec.id_column)
+        quality = snapshot_quality(spec, snapshot, truth) if truth is not None else {}
+        counts = resolution_counts(resolution, len(changed), previous) | {
+            "records_resolved_afresh_for_labels": len(refolded)
+        }
+        title = f"{spec.name} {partition}"
         cluster_plot = plots.save(
-            cluster_size_histogram(
-                cast(pd.Series, snapshot[ENTITY_ID]), f"{spec.name} {partition}"
-            ),
+            cluster_size_histogram(cast(pd.Series, snapshot[ENTITY_ID]), title),
             keys.entities,
             partition,
             "cluster_sizes",
         )
         score_plot = plots.save(
             score_histogram(
-                resolution.fit.score_counts,
-                spec.match_threshold,
-                f"{spec.name} {partition}",
+                resolution.fit.score_counts, resolution.fit.threshold, title, spec.review_band
             ),
             keys.matches,
             partition,
             "match_scores",
+        )
+        weight_plot = (
+            plots.save(
+                match_weight_chart(resolution.fit.levels, title),
+                keys.entities,
+                partition,
+                "match_weights",
+            )
+            if len(resolution.fit.levels)
+            else {}
         )
         yield dg.Output(
             snapshot,
@@ -147,10 +190,21 @@ def build_resolution_asset(
             metadata=counts
             | entity_counts(snapshot)
             | quality
-            | fit_metadata(resolution)
-            | cluster_plot,
+            | fit_metadata(spec, resolution, 0 if given is None else len(given))
+            | cluster_plot
+            | weight_plot,
         )
         yield dg.Output(resolution.matches, output_name="matches", metadata=counts | score_plot)
+        uncertain = side_by_side(spec, resolution.uncertain, snapshot, resolution.fit.threshold)
+        yield dg.Output(
+            uncertain,
+            output_name="uncertain",
+            metadata={
+                "uncertain_pairs": len(uncertain),
+                "review_band": str(list(spec.review_band)),
+                "threshold": resolution.fit.threshold,
+            },
+        )
         yield from entity_checks(spec, snapshot, previous, quality)
 
     return resolve_entities
@@ -179,11 +233,34 @@ def build_golden_asset(
     return golden
 
 
-def resolve_day(spec: EntitySpec, previous: pd.DataFrame, changed: pd.DataFrame) -> Resolution:
+def resolve_day(
+    spec: EntitySpec, previous: pd.DataFrame, changed: pd.DataFrame, labels: pd.DataFrame | None
+) -> Resolution:
     """Fold the day into the previous snapshot; without one (first day), resolve afresh."""
     if previous.empty:
-        return resolve(spec, changed)
-    return resolve_increment(spec, previous, changed)
+        return resolve(spec, changed, labels)
+    return resolve_increment(spec, previous, changed, labels)
+
+
+def labelled_records(
+    spec: EntitySpec,
+    previous: pd.DataFrame,
+    changed: pd.DataFrame,
+    labels: pd.DataFrame,
+    day: str,
+) -> pd.DataFrame:
+    """The unchanged records of the pairs labelled since the last run (kept on `day`), as
+    the day's records: an increment compares only the day's records, and keeps existing
+    entities whole, so a new label takes effect only when its records are resolved afresh.
+    Empty without new labels, so a run without them costs what it did."""
+    if previous.empty or labels.empty or "kept_on" not in labels:
+        return changed.iloc[:0]
+    new = labels[(labels["kept_on"] == day).to_numpy()]
+    named = set(new["left_id"]) | set(new["right_id"])
+    ids = cast(pd.Series, previous[spec.id_column])
+    wanted = ids.astype(str).isin(named) & ~ids.isin(changed[spec.id_column])
+    records = without_prepared_keys(cast(pd.DataFrame, previous[wanted.to_numpy()]))
+    return records.drop(columns=ENTITY_ID)
 
 
 def entity_snapshot(
@@ -209,21 +286,33 @@ def resolution_counts(
         "changed_records": changed_records,
         "previous_snapshot_records": len(previous),
         "candidate_pairs": resolution.candidate_pairs,
-        "reduction_ratio": float(resolution.reduction_ratio),
+        # Near 1 by design: six decimals still tell 0.999864 from 0.999938.
+        "reduction_ratio": round(float(resolution.reduction_ratio), 6),
         "matches": len(resolution.matches),
     }
 
 
-def fit_metadata(resolution: Resolution) -> dict[str, dg.MetadataValue]:
-    """What the fit says of itself (quality without truth), what the size guard cut, and
-    the date values that did not parse."""
+def fit_metadata(
+    spec: EntitySpec, resolution: Resolution, labels_given: int
+) -> dict[str, dg.MetadataValue]:
+    """What the fit says of itself (the threshold and the rule that chose it, the precision
+    and recall it estimates without truth), the labels it used, the pairs left for review,
+    what the size guard cut, and the date values that did not parse."""
+    fit = resolution.fit
     unparsed = {
         f"unparsed_{column}": dg.MetadataValue.int(count)
         for column, count in resolution.unparsed_dates.items()
     }
     return {
-        "match_rate": dg.MetadataValue.float(resolution.fit.match_rate),
-        "fit_m_u": dg.MetadataValue.md(resolution.fit.levels_markdown()),
+        "threshold": dg.MetadataValue.float(fit.threshold),
+        "threshold_rule": dg.MetadataValue.text(spec.threshold_rule),
+        "estimated_precision": dg.MetadataValue.float(round(fit.estimated_precision, 4)),
+        "estimated_recall": dg.MetadataValue.float(round(fit.estimated_recall, 4)),
+        "labels_given": dg.MetadataValue.int(labels_given),
+        "labelled_pairs": dg.MetadataValue.int(fit.labelled_pairs),
+        "uncertain_pairs": dg.MetadataValue.int(len(resolution.uncertain)),
+        "match_rate": dg.MetadataValue.float(round(fit.match_rate, 4)),
+        "fit_m_u": dg.MetadataValue.md(fit.levels_markdown()),
         "fit_warnings": dg.MetadataValue.json(resolution.warnings),
         "clusters_cut": dg.MetadataValue.int(resolution.cut.clusters),
         "records_in_cut_clusters": dg.MetadataValue.int(resolution.cut.records),
@@ -244,7 +333,8 @@ def entity_counts(snapshot: pd.DataFrame) -> dict[str, int]:
 def snapshot_quality(
     spec: EntitySpec, snapshot: pd.DataFrame, labels: pd.Series
 ) -> dict[str, float]:
-    """Pairwise precision, recall and F1 of the snapshot's entities on the labelled records."""
+    """Pairwise precision, recall and F1 of the snapshot's entities, measured on the records
+    whose true entity is known (beside the fit's estimates)."""
     ids = cast(pd.Series, snapshot[spec.id_column])
     labelled = cast(pd.DataFrame, snapshot[ids.isin(labels.index)])
     labelled_ids = cast(pd.Series, labelled[spec.id_column])
@@ -355,4 +445,6 @@ def f1_at_least(quality: dict[str, float]) -> dg.AssetCheckResult:
     )
 
 
+# The specs resolved by the platform, by name (`dataplatform entities review --spec`).
+RESOLVED_SPECS = {USERS.name: USERS}
 entity_assets = build_entity_assets(USERS, dg.AssetKey(["cleaned", "users"]))

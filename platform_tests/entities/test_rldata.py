@@ -1,0 +1,37 @@
+"""Quality on RLdata10000 (German people, 1,000 noisy copies), unsupervised, with its truth.
+
+`benchmarks.RLDATA` measured F1 0.9649 over the pairs inside its clusters (precision
+0.9669, recall 0.9630; `python -m bench.bench_entity_benchmarks`), short of the issue's
+0.98. A copy has one error, in a name or a birth date part, so among matches a name that
+agrees means a date part that does not: the model's independence assumption scores "same
+names, birth year replaced by another" far below the 26 of 41 such candidate pairs that
+match, and "same common name, one date part off" above the non-matches among them. Even a
+classifier that knew the truth of every combination of comparison levels would reach F1
+0.976 on these pairs. The floor is the measured figure less a small margin.
+"""
+
+from dataplatform.entities.benchmarks import RLDATA, TRUE_ENTITY, rldata10000
+from dataplatform.entities.quality import entity_pairs, pair_quality, true_pairs_from_entities
+from dataplatform.entities.resolution import resolve
+
+MEASURED_F1 = 0.9694
+MARGIN = 0.005
+
+
+def test_rldata10000_loads_every_record_with_its_true_entity() -> None:
+    records, truth = rldata10000()
+    assert len(records) == len(truth) == 10_000
+    assert records["rec_id"].is_unique
+    assert truth.name == TRUE_ENTITY
+    assert truth.nunique() == 9_000  # 10% of the records are copies
+    assert records["fname_c2"].isna().mean() > 0.9  # "NA" is read as missing
+
+
+def test_unsupervised_resolution_of_rldata10000_keeps_its_measured_f1() -> None:
+    records, truth = rldata10000()
+    resolution = resolve(RLDATA, records)
+    true_pairs = true_pairs_from_entities(records["rec_id"].to_numpy(), truth.to_numpy())
+    quality = pair_quality(entity_pairs(resolution.entities, "rec_id"), true_pairs)
+    print("RLdata10000 entities: " + ", ".join(f"{k} {v:.4f}" for k, v in quality.items()))
+    assert quality["f1"] >= MEASURED_F1 - MARGIN
+    assert not resolution.warnings
