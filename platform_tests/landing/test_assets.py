@@ -13,14 +13,20 @@ import pytest
 from datahub.lite.lite_util import get_datahub_lite
 
 from dataplatform import definitions
-from dataplatform.defs.landing.assets import LandedFileChanged, guarded
+from dataplatform.cleaning.tables import landed_reviews_as_reviews
+from dataplatform.defs.landing.assets import (
+    LandedFileChanged,
+    RowAccounting,
+    guarded,
+    rows_accounted,
+)
 from dataplatform.defs.resources import datahub_sink, platform_resources, source_api
 from dataplatform.demo_api import DemoApiServer
 from dataplatform.landing.datasets import EXPORTS
 from dataplatform.landing.zone import LandingZone
 from dataplatform.settings import PlatformSettings
 from platform_tests.demo_data import DAY
-from platform_tests.events import materialization_metadata
+from platform_tests.events import check_results, materialization_metadata
 
 
 @pytest.fixture
@@ -235,3 +241,40 @@ def test_every_format_lands_through_the_exports_asset(
     if file_format == "xlsx":
         assert table.column("_sheet").to_pylist() == ["north", "south"]
     assert materialization_metadata(result, "landed", "exports")["format"].value == file_format
+    assert check_results(result)[("exports", "rows_accounted")] is True
+    accounting = materialization_metadata(result, "landed", "exports_rejects")
+    assert (accounting["rows_read"].value, accounting["rows_landed"].value) == (rows, rows)
+
+
+def test_the_row_accounting_check_fails_when_a_row_is_neither_landed_nor_rejected() -> None:
+    lost_one = RowAccounting(read=10, landed=7, rejected=2, skipped_sheets={"Chart": 0})
+    result = rows_accounted(lost_one)
+
+    assert not result.passed and result.severity == dg.AssetCheckSeverity.ERROR
+    assert result.metadata["rows_unaccounted"].value == 1
+    assert rows_accounted(RowAccounting(10, 8, 2, {})).passed
+
+
+def test_every_sheet_of_a_reviews_workbook_is_cleaned_with_unique_review_ids(
+    platform: dict, tmp_path: Path
+) -> None:
+    workbook = openpyxl.Workbook()
+    for sheet, texts in (("north", ["great", "fine"]), ("south", ["meh", "awful"])):
+        worksheet = workbook.create_sheet(sheet)
+        worksheet.append(["text", "rating"])
+        for rating, text in enumerate(texts, start=2):
+            worksheet.append([text, rating])
+    del workbook["Sheet"]
+    workbook.save(platform["landing"].dataset_dir("reviews") / "two sheets.xlsx")
+    with dg.instance_for_test() as instance:
+        [request] = sensor_requests(platform, instance)
+        assert run(request, platform, instance).success
+
+    key = request.partition_key
+    cleaned = pq.read_table(tmp_path / "cleaned" / "landed_reviews" / f"{key}.parquet").to_pandas()
+    rejects = pq.read_table(tmp_path / "cleaned" / "landed_reviews_rejects" / f"{key}.parquet")
+    assert rejects.num_rows == 0
+    assert sorted(cleaned["text"]) == ["awful", "fine", "great", "meh"]
+    review_ids = landed_reviews_as_reviews(cleaned)["review_id"]
+    assert review_ids.is_unique
+    assert review_ids.str.contains(r"#(north|south):\d+$").all()

@@ -6,6 +6,8 @@ import pandera.pandas as pdr
 from dataplatform.cleaning.spec import Field, Kind, LandedRows, TableSpec
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+# Digits, optionally after "+", with the spaces, brackets, dots and dashes people write.
+PHONE_PATTERN = r"^\+?[0-9][0-9 ().-]*$"
 DEVICES = ["mobile", "desktop", "web", "smart_speaker"]
 EARLIEST_BIRTH = pd.Timestamp("1900-01-01")
 
@@ -51,8 +53,10 @@ USERS = TableSpec(
         "last_name": Field(Kind.TEXT),
         "email": Field(Kind.TEXT, checks=[pdr.Check.str_matches(EMAIL_PATTERN)], normalise=lower),
         "date_of_birth": Field(Kind.DATE, checks=[pdr.Check.ge(EARLIEST_BIRTH)]),
+        "street": Field(Kind.TEXT),
         "city": Field(Kind.TEXT),
         "country": Field(Kind.TEXT, checks=[pdr.Check.str_matches(r"^[A-Z]{2}$")], normalise=upper),
+        "phone": Field(Kind.TEXT, checks=[pdr.Check.str_matches(PHONE_PATTERN)]),
         "signup_at": Field(Kind.TIMESTAMP),
         "updated_at": Field(Kind.TIMESTAMP, nullable=False),
     },
@@ -77,13 +81,15 @@ LISTENS = TableSpec(
 LANDED_REVIEWS = TableSpec(
     name="landed_reviews",
     source=("landed", "reviews"),
-    key=("_source_file", "_row_number"),
+    # A workbook numbers rows per sheet; other files have no sheet (null).
+    key=("_source_file", "_sheet", "_row_number"),
     description=(
         "Labelled reviews dropped in the landing zone, validated by the same rules as the API's"
         " reviews (text required, rating 1-5), one partition per landed file."
     ),
     fields={
         "_source_file": Field(Kind.TEXT, nullable=False),
+        "_sheet": Field(Kind.TEXT),
         "_row_number": Field(Kind.INT, nullable=False),
         "_landed_at": Field(Kind.TIMESTAMP, nullable=False),
         "text": Field(Kind.TEXT, nullable=False),
@@ -93,10 +99,12 @@ LANDED_REVIEWS = TableSpec(
 
 
 def landed_reviews_as_reviews(landed: pd.DataFrame) -> pd.DataFrame:
-    """Landed reviews bring only text and rating: their id says which file, arrival and row
-    they come from, they have no user or track, and they were created when they landed."""
+    """Landed reviews bring only text and rating: their id says which file, arrival, sheet (of a
+    workbook) and row they come from, they have no user or track, and they were created when
+    they landed. Excel forbids ':' in sheet names, so `sheet:row` cannot be ambiguous."""
     arrival = landed["_landed_at"].dt.strftime("%Y%m%dT%H%M%SZ")
     row = landed["_row_number"].astype("string")
+    row = (landed["_sheet"].astype("string") + ":" + row).fillna(row)
     unknown = pd.array([pd.NA] * len(landed), dtype="Int64")
     return pd.DataFrame(
         {

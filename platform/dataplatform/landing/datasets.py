@@ -1,6 +1,7 @@
 """The landing datasets: one folder, one dynamic partition set and one asset each."""
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import dagster as dg
@@ -28,8 +29,14 @@ class LandingDataset:
 
 
 def partition_key(file_name: str, sha256: str) -> str:
-    """Readable and unique per content: the file's name (made safe) and its content hash."""
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", file_name).strip("_")[:80] or "file"
+    """Readable and unique per content: the file's name (made safe) and its content hash.
+
+    Letters of any script are kept, in one Unicode form (NFKC: `é` typed either way is one
+    character, `ﬁ` becomes `fi`); runs of anything else become `_`, and `...` (refused by Dagster)
+    cannot appear."""
+    name = unicodedata.normalize("NFKC", file_name)
+    safe = re.sub(r"[^\w.-]+", "_", name).strip("_")[:80]
+    safe = re.sub(r"\.{2,}", ".", safe) or "file"
     return f"{safe}-{sha256[:12]}"
 
 

@@ -1,8 +1,9 @@
 """The landing zone on disk: what has arrived, and moving files to the archive or quarantine.
 
 Layout under `root`: `<dataset>/` receives files; `_archive/<dataset>/` keeps converted
-originals and `_quarantine/<dataset>/` keeps files that could not be converted, each next to
-a `<name>.error.json` saying why. Nothing outside `root` is ever read: symlinks and names that
+originals (the entity labels of `labels/<spec>/` in a folder per day) and
+`_quarantine/<dataset>/` keeps files that could not be converted, each next to a
+`<name>.error.json` saying why. Nothing outside `root` is ever read: symlinks and names that
 escape the dataset folder are refused.
 """
 
@@ -66,10 +67,14 @@ class LandingZone(dg.ConfigurableResource):
             raise UnsafeLandingPath(f"{name!r} is a symlink or outside {folder}: refused")
         return path
 
-    def archive(self, dataset: str, name: str, sha256: str) -> Path:
-        target = self._destination(ARCHIVE, dataset, name, sha256)
+    def archive(self, dataset: str, name: str, sha256: str, under: str = "") -> Path:
+        """Move a processed file to `_archive/<dataset>/[<under>/]`."""
+        target = self._destination(ARCHIVE, dataset, name, sha256, under)
         os.replace(self.dataset_dir(dataset) / name, target)
         return target
+
+    def archive_dir(self, dataset: str) -> Path:
+        return Path(self.root) / ARCHIVE / dataset
 
     def quarantine(
         self, dataset: str, name: str, error: Mapping[str, object], sha256: str | None = None
@@ -80,8 +85,8 @@ class LandingZone(dg.ConfigurableResource):
         os.replace(self.dataset_dir(dataset) / name, target)
         return target
 
-    def _destination(self, area: str, dataset: str, name: str, tag: str) -> Path:
-        folder = Path(self.root) / area / dataset
+    def _destination(self, area: str, dataset: str, name: str, tag: str, under: str = "") -> Path:
+        folder = Path(self.root) / area / dataset / under
         folder.mkdir(parents=True, exist_ok=True)
         return folder / f"{tag[:12]}__{name}"
 

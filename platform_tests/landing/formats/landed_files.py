@@ -1,5 +1,6 @@
 """Landed files for the format tests, converted to one table or to one file error."""
 
+import zipfile
 from pathlib import Path
 
 import pyarrow as pa
@@ -37,3 +38,19 @@ def file_error(path: Path, contract: pa.Schema | None = None) -> dict[str, str |
 
 def data_columns(table: pa.Table) -> dict[str, list]:
     return table.drop_columns(PROVENANCE).to_pydict()
+
+
+def with_cached_values(path: Path, values: dict[str, str]) -> None:
+    """Store a calculated value for the formulas given, as a spreadsheet program saves them
+    (openpyxl writes formulas without one)."""
+    with zipfile.ZipFile(path) as archive:
+        parts = {info: archive.read(info) for info in archive.infolist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, content in parts.items():
+            if info.filename.startswith("xl/worksheets/"):
+                for formula, value in values.items():
+                    content = content.replace(
+                        f"<f>{formula}</f><v />".encode(),
+                        f"<f>{formula}</f><v>{value}</v>".encode(),
+                    )
+            archive.writestr(info, content)

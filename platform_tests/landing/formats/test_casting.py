@@ -21,16 +21,16 @@ def test_late_value_that_does_not_fit_rejects_only_its_row(
 
     assert conversion.schema.field("ms_played").type == pa.int64()
     assert table.num_rows == 300
-    assert 251 not in table.column("_row_number").to_pylist()
+    assert 252 not in table.column("_row_number").to_pylist()  # line 252: row 251
     played = dict(
         zip(table["_row_number"].to_pylist(), table["ms_played"].to_pylist(), strict=True)
     )
-    assert (played[250], played[261], played[262], played[301]) == (2500, None, 2620, 5)
+    assert (played[251], played[262], played[263], played[302]) == (2500, None, 2620, 5)
     assert conversion.rejects == [
         {
             "_source_file": "late.csv",
             "_sheet": None,
-            "_row_number": 251,
+            "_row_number": 252,
             "_raw": '{"listen_id":"L251","ms_played":"n/a"}',
             "_reject_reason": "ms_played: 'n/a' is not int64",
         }

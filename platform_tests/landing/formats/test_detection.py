@@ -81,3 +81,28 @@ def test_binary_content_named_csv_fails(tmp_path: Path) -> None:
         zipped.writestr("listens.csv", LISTENS_CSV)
     error = file_error(landed(tmp_path, "zipped.csv", archive.read_bytes()))
     assert (error["found"], error["location"]) == ("a zip archive", "byte 0")
+
+
+@pytest.mark.parametrize(
+    ("codec", "bom", "detected"),
+    [
+        ("utf-16-le", b"\xff\xfe", "utf-16-le"),
+        ("utf-16-be", b"\xfe\xff", "utf-16-be"),
+        ("utf-32-le", b"\xff\xfe\x00\x00", "utf-32-le"),
+        ("utf-32-be", b"\x00\x00\xfe\xff", "utf-32-be"),
+    ],
+)
+@pytest.mark.parametrize("suffix", ["csv", "jsonl", "json"])
+def test_utf16_and_utf32_are_read_by_their_byte_order_mark(
+    tmp_path: Path, codec: str, bom: bytes, detected: str, suffix: str
+) -> None:
+    text = {
+        "csv": "City,Count\nZürich ✓,5\nKöln,4\n",
+        "jsonl": '{"City": "Zürich ✓", "Count": 5}\n{"City": "Köln", "Count": 4}\n',
+        "json": '[{"City": "Zürich ✓", "Count": 5}, {"City": "Köln", "Count": 4}]',
+    }[suffix]
+    conversion, table = convert(landed(tmp_path, f"wide.{suffix}", bom + text.encode(codec)))
+
+    assert conversion.encoding == detected
+    assert table.column("city").to_pylist() == ["Zürich ✓", "Köln"]
+    assert table.column("count").to_pylist() == [5, 4]

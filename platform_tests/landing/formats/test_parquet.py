@@ -49,9 +49,21 @@ def test_parquet_contract_casts_or_fails_the_file(tmp_path: Path) -> None:
     }
 
 
-def test_corrupt_parquet_fails(tmp_path: Path) -> None:
-    path = write_parquet(tmp_path)
-    error = file_error(landed(tmp_path, "cut.parquet", path.read_bytes()[:-20]))
+def test_a_parquet_file_cut_short_is_reported_as_truncated(tmp_path: Path) -> None:
+    whole = write_parquet(tmp_path).read_bytes()
+    error = file_error(landed(tmp_path, "cut.parquet", whole[:-20]))
 
-    assert error["reason"].startswith("unreadable Parquet file")
-    assert (error["format"], error["location"]) == ("parquet", "footer")
+    assert error["reason"].startswith("truncated Parquet file")
+    assert error["location"] == f"byte {len(whole) - 20}"
+    assert "PAR1" not in (error["found"] or "")
+
+
+def test_a_damaged_footer_and_a_file_that_is_not_parquet_say_which(tmp_path: Path) -> None:
+    whole = write_parquet(tmp_path).read_bytes()
+    damaged = whole[:-12] + b"\xff" * 4 + whole[-8:]  # the footer's length field scrambled
+
+    assert file_error(landed(tmp_path, "bad.parquet", damaged))["reason"].startswith(
+        "unreadable Parquet footer"
+    )
+    error = file_error(landed(tmp_path, "text.parquet", "a,b\n1,2\n"))
+    assert (error["reason"], error["found"]) == ("not a Parquet file", "b'a,b\\n'")

@@ -7,7 +7,13 @@ import openpyxl
 import pyarrow as pa
 from openpyxl.chart import BarChart, Reference
 
-from platform_tests.landing.formats.landed_files import LISTENS_CSV, convert, file_error, landed
+from platform_tests.landing.formats.landed_files import (
+    LISTENS_CSV,
+    convert,
+    file_error,
+    landed,
+    with_cached_values,
+)
 
 
 def write_workbook(path: Path) -> None:
@@ -31,7 +37,8 @@ def write_workbook(path: Path) -> None:
 
 def test_xlsx_sheets_union_their_columns(tmp_path: Path) -> None:
     """Decision: one schema for the workbook, the union of the sheets' columns; a column a sheet
-    lacks is null in its rows. Empty worksheets and chart sheets are skipped."""
+    lacks is null in its rows. Empty worksheets and chart sheets are skipped. Rows are numbered
+    as Excel numbers them."""
     path = tmp_path / "plays 2026.xlsx"
     write_workbook(path)
     conversion, table = convert(path)
@@ -54,7 +61,7 @@ def test_xlsx_sheets_union_their_columns(tmp_path: Path) -> None:
             "liked": True,
             "note": None,
             "_sheet": "Plays",
-            "_row_number": 1,
+            "_row_number": 2,
         },
         {
             "track_id": 2,
@@ -62,7 +69,7 @@ def test_xlsx_sheets_union_their_columns(tmp_path: Path) -> None:
             "liked": False,
             "note": None,
             "_sheet": "Plays",
-            "_row_number": 3,
+            "_row_number": 4,
         },
         {
             "track_id": 1,
@@ -70,14 +77,14 @@ def test_xlsx_sheets_union_their_columns(tmp_path: Path) -> None:
             "liked": None,
             "note": "great",
             "_sheet": "Notes",
-            "_row_number": 1,
+            "_row_number": 3,
         },
     ]
     assert conversion.rejects == [
         {
             "_source_file": "plays 2026.xlsx",
             "_sheet": "Plays",
-            "_row_number": 4,
+            "_row_number": 5,
             "_raw": '["3","30","2026-03-06T12:00:00",null,"stray"]',
             "_reject_reason": "1 values outside the header's columns",
         }
@@ -110,3 +117,21 @@ def test_workbook_without_data_fails(tmp_path: Path) -> None:
         "expected": None,
         "found": "['Sheet', 'Also empty']",
     }
+
+
+def test_formulas_land_as_their_calculated_values_else_reject_their_row(tmp_path: Path) -> None:
+    path = tmp_path / "sums.xlsx"
+    workbook = openpyxl.Workbook()
+    sums = workbook.active
+    sums.title = "Sums"
+    for row in (["a", "b", "total"], [1, 2, "=A2+B2"], [3, 4, "=A3+B3"], [5, 6, 11]):
+        sums.append(row)
+    workbook.save(path)
+    with_cached_values(path, {"A2+B2": "3"})  # as Excel saves it; A3+B3 never calculated
+    conversion, table = convert(path)
+
+    assert table.column("total").to_pylist() == [3, 11]
+    assert table.column("_row_number").to_pylist() == [2, 4]
+    [reject] = conversion.rejects
+    assert (reject["_sheet"], reject["_row_number"]) == ("Sums", 3)
+    assert reject["_reject_reason"].startswith("total (C): formula =A3+B3 has no calculated value")

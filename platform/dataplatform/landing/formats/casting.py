@@ -1,7 +1,7 @@
 """Brings a batch of a file's values to its decided column types, rejecting the rows whose values
 do not fit rather than the file."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import orjson
@@ -26,6 +26,7 @@ class Target:
     types: list[pa.DataType]
     source_name: str
     rejects: list[dict]
+    warnings: list[str] = field(default_factory=list)  # type decisions an operator should know
 
     @property
     def schema(self) -> pa.Schema:

@@ -11,6 +11,14 @@ from dataplatform.landing.formats import limits
 
 
 @dataclass
+class Tally:
+    """The rows read from a file as it is converted, and the sheets skipped whole with theirs."""
+
+    read: int = 0
+    skipped_sheets: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
 class Conversion:
     """A landed file being converted: its batches are read once, and fill `rejects` as they go."""
 
@@ -20,6 +28,9 @@ class Conversion:
     batches: Iterator[pa.RecordBatch]
     rejects: list[dict] = field(default_factory=list)
     sheets: list[str] = field(default_factory=list)
+    compression: str | None = None  # the archive the file came in: gzip or zip
+    warnings: list[str] = field(default_factory=list)  # column type decisions worth knowing
+    tally: Tally = field(default_factory=Tally)  # complete once the batches are read
 
 
 def regrouped(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:

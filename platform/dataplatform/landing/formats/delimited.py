@@ -9,14 +9,16 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from dataplatform.landing.formats import limits
 from dataplatform.landing.formats.casting import Target, raw_value, rejected_row
-from dataplatform.landing.formats.conversion import Conversion
+from dataplatform.landing.formats.conversion import Conversion, Tally
 from dataplatform.landing.formats.detection import (
     FALLBACK_ENCODING,
     decode,
+    is_wide,
     read_head,
     sniff_delimiter,
     text_encoding,
@@ -30,9 +32,10 @@ def open_csv(
 ) -> Conversion:
     encoding = text_encoding(head, format, complete=len(head) < limits.SNIFF_BYTES)
     delimiter = sniff_delimiter(decode(head, encoding), format)
-    # pyarrow reads UTF-8, with or without a BOM, itself and cp1252 through Python's codec.
-    reader_encoding = FALLBACK_ENCODING if encoding == FALLBACK_ENCODING else "utf8"
-    width = _field_count(_header_head(path, head, format), reader_encoding, delimiter)
+    # pyarrow reads UTF-8, with or without a BOM, itself and others through Python's codecs.
+    python_codec = encoding == FALLBACK_ENCODING or is_wide(encoding)
+    reader_encoding = encoding if python_codec else "utf8"
+    width = _field_count(_header_head(path, head, format), encoding, delimiter)
     rejects: list[dict] = []
     records = _CsvRecords(path, source_name, format, reader_encoding, rejects)
     blocks = records.read(
@@ -40,11 +43,18 @@ def open_csv(
     )
     first = [_text(values) for values in next(blocks).columns]  # the header is the first record
     names = column_names(values[0].as_py() for values in first)
+    records.next_line += int(_newlines([values[:1] for values in first])[0])
     sample = [values[1:] for values in first]
     target = sampled_target(names, sample, contract, format, source_name, rejects)
     rest = (_csv_columns(block, target.types) for block in blocks)
     return Conversion(
-        format, encoding, target.schema, records.batches(sample, rest, target), rejects
+        format,
+        encoding,
+        target.schema,
+        records.batches(sample, rest, target),
+        rejects,
+        warnings=target.warnings,
+        tally=records.tally,
     )
 
 
@@ -80,7 +90,10 @@ def _csv_reader(
             column_names=positions,
         ),
         parse_options=pa_csv.ParseOptions(
-            delimiter=delimiter, newlines_in_values=True, invalid_row_handler=skip
+            delimiter=delimiter,
+            newlines_in_values=True,
+            ignore_empty_lines=False,  # kept, as empty rows, so that lines can be counted
+            invalid_row_handler=skip,
         ),
         convert_options=pa_csv.ConvertOptions(
             column_types=dict.fromkeys(positions, pa.binary()),
@@ -91,10 +104,12 @@ def _csv_reader(
 
 
 def _field_count(head: bytes, encoding: str, delimiter: str) -> int:
-    """How many fields the header has, as pyarrow parses it."""
+    """How many fields the header has, as pyarrow parses it (the head as UTF-8: a head cut in
+    the middle of a UTF-16 character still decodes)."""
+    text = decode(head, encoding).encode()
     reader = pa_csv.open_csv(
-        io.BytesIO(head + b"\n"),  # pyarrow cannot size up a lone line without a line break
-        read_options=pa_csv.ReadOptions(encoding=encoding, autogenerate_column_names=True),
+        io.BytesIO(text + b"\n"),  # pyarrow cannot size up a lone line without a line break
+        read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
         parse_options=pa_csv.ParseOptions(
             delimiter=delimiter, newlines_in_values=True, invalid_row_handler=lambda _: "skip"
         ),
@@ -112,6 +127,23 @@ def _csv_columns(block: pa.RecordBatch, types: list[pa.DataType]) -> list[pa.Arr
     ]
 
 
+def _newlines(columns: list[pa.Array]) -> np.ndarray:
+    """How many line breaks each row's values hold."""
+    counts = [pc.count_substring(values, "\n").fill_null(0) for values in columns]  # pyright: ignore[reportAttributeAccessIssue]  # pyarrow.compute defines its kernels at import
+    total = np.zeros(len(columns[0]), dtype=np.int64)
+    for count in counts:
+        total += count.to_numpy(zero_copy_only=False)
+    return total
+
+
+def _not_empty(columns: list[pa.Array]) -> np.ndarray:
+    """Rows with a value: an empty line (or one of delimiters only) is no row."""
+    present = np.zeros(len(columns[0]), dtype=bool)
+    for values in columns:
+        present |= values.is_valid().to_numpy(zero_copy_only=False)
+    return present
+
+
 def _text(values: pa.Array) -> pa.Array:
     """Binary CSV values as text; a value that is not UTF-8 is decoded byte-wise as cp1252."""
     try:
@@ -124,7 +156,8 @@ def _text(values: pa.Array) -> pa.Array:
 
 
 class _CsvRecords:
-    """Numbers the records of a streaming CSV reader; the rows it skips become rejects."""
+    """Numbers the records of a streaming CSV reader by the physical line each starts on (a quoted
+    value may span lines); the rows it skips become rejects, and empty rows are no rows."""
 
     def __init__(
         self, path: Path, source_name: str, format: str, encoding: str, rejects: list[dict]
@@ -135,8 +168,11 @@ class _CsvRecords:
         self.encoding = encoding
         self.rejects = rejects
         self.invalid: list[pa_csv.InvalidRow] = []  # reported by pyarrow, not yet handled
-        self.skipped: list[int] = []  # record numbers of skipped rows not yet passed by a batch
-        self.next_record = 1
+        # Skipped rows not yet passed by a batch: record number -> (text, reason).
+        self.skipped: dict[int, tuple[str, str]] = {}
+        self.next_record = 1  # pyarrow's count of records after the header
+        self.next_line = 2  # the line the next record starts on, once the header is known
+        self.tally = Tally()  # non-empty records after the header, landed or rejected
 
     def skip(self, row: pa_csv.InvalidRow) -> str:
         self.invalid.append(row)
@@ -156,10 +192,12 @@ class _CsvRecords:
                 f"a record is longer than {limits.BLOCK_BYTES >> 20} MiB:"
                 " an unterminated quoted field or an over-long line",
                 format=self.format,
-                location=f"record {self.next_record}",
+                location=f"line {self.next_line} or after",
             )
         return LandingFileError(
-            f"unreadable CSV: {error}", format=self.format, location=f"record {self.next_record}"
+            f"unreadable CSV: {error}",
+            format=self.format,
+            location=f"line {self.next_line} or after",
         )
 
     def batches(
@@ -167,24 +205,42 @@ class _CsvRecords:
     ) -> Iterator[pa.RecordBatch]:
         last: list[pa.Array] = first
         for columns in chain([first], blocks):
-            yield target.batch(columns, self.numbers(len(columns[0])))
+            lines = self.lines(_newlines(columns))
+            present = _not_empty(columns)
+            self.tally.read += int(present.sum())
+            if not present.all():
+                columns = [values.filter(pa.array(present)) for values in columns]
+                lines = lines[present]
+            yield target.batch(columns, lines)
             last = columns if len(columns[0]) else last
-        self.numbers(0)
+        self.lines(np.zeros(0, dtype=np.int64))
         if len(last[0]):
             self.check_last_value(raw_value(last[-1], len(last[-1]) - 1))
 
-    def numbers(self, count: int) -> np.ndarray:
-        """The record numbers of the next `count` rows, around the rows pyarrow skipped."""
+    def lines(self, newlines: np.ndarray) -> np.ndarray:
+        """The lines on which the next rows start, given the line breaks inside each, around the
+        rows pyarrow skipped (which are rejected here, once their line is known)."""
         for row in self.invalid:
             self.reject(row)
         self.invalid.clear()
-        start = self.next_record
+        count, start = len(newlines), self.next_record
         candidates = np.arange(start, start + count + len(self.skipped), dtype=np.int64)
-        numbers = candidates[~np.isin(candidates, self.skipped)][:count]
-        if count:
-            self.next_record = int(numbers[-1]) + 1
-        self.skipped = [number for number in self.skipped if number >= self.next_record]
-        return numbers
+        records = candidates[~np.isin(candidates, list(self.skipped))][:count]
+        end = int(records[-1]) + 1 if count else max(self.skipped, default=start - 1) + 1
+        span = np.arange(start, end, dtype=np.int64)  # every record up to the last of the rows
+        breaks = np.zeros(len(span), dtype=np.int64)
+        breaks[records - start] = newlines
+        here = {int(r): self.skipped.pop(int(r)) for r in span if int(r) in self.skipped}
+        for record, (text, _) in here.items():
+            breaks[record - start] = text.count("\n")
+        starts = self.next_line + np.concatenate([[0], np.cumsum(breaks + 1)[:-1]])
+        for record, (text, reason) in here.items():
+            line = int(starts[record - start])
+            self.rejects.append(rejected_row(self.source_name, line, text, reason))
+        if len(span):
+            self.next_line = int(starts[-1] + breaks[-1] + 1)
+            self.next_record = end
+        return starts[records - start]
 
     def reject(self, row: pa_csv.InvalidRow) -> None:
         number = row.number - 1  # pyarrow counts the header as row 1
@@ -195,15 +251,9 @@ class _CsvRecords:
         # An opening quote that is never closed swallows the rest of the file into one row.
         if row.text.count('"') % 2 and self.runs_to_end(row.text):
             raise self.unterminated_quote(row.text)
-        self.skipped.append(number)
-        self.rejects.append(
-            rejected_row(
-                self.source_name,
-                number,
-                row.text,
-                f"expected {row.expected_columns} fields, found {row.actual_columns}",
-            )
-        )
+        reason = f"expected {row.expected_columns} fields, found {row.actual_columns}"
+        self.skipped[number] = (row.text, reason)
+        self.tally.read += 1
 
     def check_last_value(self, value: object) -> None:
         """pyarrow accepts a quote left open at the end of the file: the value it opened then

@@ -11,7 +11,15 @@ from dataplatform.landing.formats.errors import LandingFileError
 
 DELIMITERS = ",;\t|"
 FALLBACK_ENCODING = "cp1252"
+BOM = "\ufeff"  # a byte-order mark as text: what remains of it after a UTF-16 or 32 decode
 FALLBACK_ERRORS = "dataplatform-cp1252-fallback"
+BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
 BINARY_SIGNATURES = {
     b"PK\x03\x04": "a zip archive",
     b"PAR1": "a Parquet file",
@@ -38,6 +46,9 @@ def read_head(path: Path, size: int) -> bytes:
 
 def text_encoding(head: bytes, format: str, *, complete: bool) -> str:
     """The encoding of a text file judged by its head; binary content fails the file."""
+    by_bom = bom_encoding(head)
+    if by_bom is not None:
+        return by_bom
     for signature, kind in BINARY_SIGNATURES.items():
         if head.startswith(signature):
             raise LandingFileError(
@@ -48,8 +59,6 @@ def text_encoding(head: bytes, format: str, *, complete: bool) -> str:
         raise LandingFileError(
             "binary content, not text", format=format, location=f"byte {nul}", found="NUL bytes"
         )
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
     try:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=complete)
         return "utf-8"
@@ -67,6 +76,16 @@ def text_encoding(head: bytes, format: str, *, complete: bool) -> str:
             found="bytes that are text in no known encoding",
         )
     return FALLBACK_ENCODING
+
+
+def bom_encoding(head: bytes) -> str | None:
+    """The encoding a byte-order mark announces (UTF-32 before UTF-16, whose mark it extends)."""
+    return next((name for bom, name in BOMS if head.startswith(bom)), None)
+
+
+def is_wide(encoding: str) -> bool:
+    """UTF-16 and UTF-32 text is not ASCII-compatible: its bytes cannot be split at b"\\n"."""
+    return encoding.startswith(("utf-16", "utf-32"))
 
 
 def decode(raw: bytes, encoding: str) -> str:

@@ -9,8 +9,8 @@ import pyarrow as pa
 
 from dataplatform.landing.formats import limits
 from dataplatform.landing.formats.casting import rejected_row
-from dataplatform.landing.formats.conversion import Conversion
-from dataplatform.landing.formats.detection import decode, text_encoding
+from dataplatform.landing.formats.conversion import Conversion, Tally
+from dataplatform.landing.formats.detection import BOM, decode, text_encoding
 from dataplatform.landing.formats.errors import LandingFileError
 from dataplatform.landing.formats.json_lines import open_json_lines
 from dataplatform.landing.formats.records import records_conversion
@@ -23,7 +23,7 @@ def open_json(
     if _looks_like_json_lines(head, encoding):
         return open_json_lines(path, source_name, "jsonl", head, contract)
     try:
-        document = orjson.loads(decode(path.read_bytes(), encoding))
+        document = orjson.loads(decode(path.read_bytes(), encoding).lstrip(BOM))
     except orjson.JSONDecodeError as error:
         raise LandingFileError(
             f"invalid JSON: {error.msg}",
@@ -32,16 +32,19 @@ def open_json(
         ) from error
     values, keys = _json_rows(document)
     rejects: list[dict] = []
-    records = _objects(values, source_name, rejects)
+    tally = Tally()
+    records = _objects(values, source_name, rejects, tally)
     keys = keys or list(
         dict.fromkeys(key for value in values if isinstance(value, dict) for key in value)
     )
-    return records_conversion(format, encoding, records, keys, source_name, rejects, contract)
+    return records_conversion(
+        format, encoding, records, keys, source_name, rejects, contract, tally
+    )
 
 
 def _looks_like_json_lines(head: bytes, encoding: str) -> bool:
     """A `.json` file that holds one object per line is JSON Lines."""
-    first, _, rest = decode(head, encoding).partition("\n")
+    first, _, rest = decode(head, encoding).lstrip(BOM).partition("\n")
     if not rest.lstrip().startswith("{"):
         return False
     try:
@@ -78,9 +81,10 @@ def _json_rows(document: object) -> tuple[list[object], list[str] | None]:
 
 
 def _objects(
-    values: Iterable[object], source_name: str, rejects: list[dict]
+    values: Iterable[object], source_name: str, rejects: list[dict], tally: Tally
 ) -> Iterator[tuple[int, dict]]:
     for number, value in enumerate(values, start=1):
+        tally.read += 1
         if isinstance(value, dict):
             yield number, value
         else:

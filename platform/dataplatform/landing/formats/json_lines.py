@@ -9,8 +9,8 @@ import pyarrow as pa
 
 from dataplatform.landing.formats import limits
 from dataplatform.landing.formats.casting import rejected_row
-from dataplatform.landing.formats.conversion import Conversion
-from dataplatform.landing.formats.detection import decode, text_encoding
+from dataplatform.landing.formats.conversion import Conversion, Tally
+from dataplatform.landing.formats.detection import BOM, FALLBACK_ERRORS, text_encoding
 from dataplatform.landing.formats.records import records_conversion
 
 
@@ -19,22 +19,26 @@ def open_json_lines(
 ) -> Conversion:
     encoding = text_encoding(head, format, complete=len(head) < limits.SNIFF_BYTES)
     rejects: list[dict] = []
-    records = _json_lines(path, encoding, source_name, rejects)
+    tally = Tally()
+    records = _json_lines(path, encoding, source_name, rejects, tally)
     sample = list(islice(records, limits.SAMPLE_ROWS))
     keys = list(dict.fromkeys(key for _, record in sample for key in record))
     records = chain(sample, records)
-    return records_conversion(format, encoding, records, keys, source_name, rejects, contract)
+    return records_conversion(
+        format, encoding, records, keys, source_name, rejects, contract, tally
+    )
 
 
 def _json_lines(
-    path: Path, encoding: str, source_name: str, rejects: list[dict]
+    path: Path, encoding: str, source_name: str, rejects: list[dict], tally: Tally
 ) -> Iterator[tuple[int, dict]]:
     """Every line's object; a line that is not a JSON object is rejected with its line number."""
-    with path.open("rb") as file:
+    with path.open(encoding=encoding, errors=FALLBACK_ERRORS, newline="\n") as file:
         for number, line in enumerate(file, start=1):
-            text = decode(line, encoding).strip()
+            text = line.strip().lstrip(BOM)
             if not text:
                 continue
+            tally.read += 1
             try:
                 value = orjson.loads(text)
             except orjson.JSONDecodeError as error:

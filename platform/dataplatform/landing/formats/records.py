@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from dataplatform.landing.formats import limits
 from dataplatform.landing.formats.casting import Target, rejected_row
-from dataplatform.landing.formats.conversion import Conversion
+from dataplatform.landing.formats.conversion import Conversion, Tally
 from dataplatform.landing.formats.schema import column_names, sampled_target
 
 Row = tuple[int, str | None, list[str | None]]  # (row number, sheet, text of every column)
@@ -25,6 +25,7 @@ def records_conversion(
     source_name: str,
     rejects: list[dict],
     contract: pa.Schema | None,
+    tally: Tally,
 ) -> Conversion:
     """Records become rows of the given keys; a record with a key the sample did not show is
     rejected, since the schema is decided before the rest is read."""
@@ -35,7 +36,13 @@ def records_conversion(
         names, text_columns(sample, len(names)), contract, format, source_name, rejects
     )
     return Conversion(
-        format, encoding, target.schema, row_batches(chain(sample, rows), target), rejects
+        format,
+        encoding,
+        target.schema,
+        row_batches(chain(sample, rows), target),
+        rejects,
+        warnings=target.warnings,
+        tally=tally,
     )
 
 

@@ -19,6 +19,11 @@ INFERRED_TYPES = [
     pa.timestamp("us", tz="UTC"),
     pa.timestamp("us"),
 ]
+# A column whose sampled values are numbers but for this share is a number column whose other
+# values reject their rows; with more, it stays text (and the metadata warns if most are numbers).
+MAX_UNFIT_SHARE = 0.1
+INTEGER = r"^[+-]?\d+$"
+FLOAT = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 TYPE_FAMILIES = {
     "number": lambda t: pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t),
     "text": lambda t: pa.types.is_string(t) or pa.types.is_large_string(t),
@@ -36,16 +41,22 @@ def sampled_target(
     rejects: list[dict],
 ) -> Target:
     """Types inferred from a text sample, overridden by the contract where it has the column."""
-    types = [_infer_type(values) for values in sample]
+    warnings: list[str] = []
+    types = [
+        _infer_type(name, values, warnings) for name, values in zip(names, sample, strict=True)
+    ]
     if contract is not None:
         types = contract_types(
             pa.schema(list(zip(names, types, strict=True))), contract, format, typed=False
         )
-    return Target(names, types, source_name, rejects)
+        warnings = [warning for warning in warnings if warning.split(":")[0] not in contract.names]
+    return Target(names, types, source_name, rejects, warnings)
 
 
-def _infer_type(values: pa.Array) -> pa.DataType:
-    """The first of INFERRED_TYPES that every value of a text sample fits, else string."""
+def _infer_type(name: str, values: pa.Array, warnings: list[str]) -> pa.DataType:
+    """The first of INFERRED_TYPES that every value of a text sample fits; else a number type if
+    at most MAX_UNFIT_SHARE of the values are not numbers (their rows are then rejected), else
+    string, with a warning if most values were numbers."""
     present = values.drop_null()
     if len(present) == 0:
         return pa.string()
@@ -56,11 +67,32 @@ def _infer_type(values: pa.Array) -> pa.DataType:
             present.cast(candidate)
         except CAST_ERRORS:
             continue
-        # Codes such as "007" or "01234" look numeric but lose their leading zeros as numbers.
-        numeric = pa.types.is_integer(candidate) or pa.types.is_floating(candidate)
-        if numeric and pc.any(pc.match_substring_regex(present, r"^[+-]?0\d")).as_py():  # pyright: ignore[reportAttributeAccessIssue]  # pyarrow.compute defines its kernels at import
-            return pa.string()
-        return candidate
+        return pa.string() if _is_code(candidate, present) else candidate
+    return _mostly_numbers(name, present, warnings)
+
+
+def _is_code(type_: pa.DataType, present: pa.Array) -> bool:
+    """Codes such as "007" or "01234" look numeric but lose their leading zeros as numbers."""
+    numeric = pa.types.is_integer(type_) or pa.types.is_floating(type_)
+    return numeric and pc.any(pc.match_substring_regex(present, r"^[+-]?0\d")).as_py()  # pyright: ignore[reportAttributeAccessIssue]  # pyarrow.compute defines its kernels at import
+
+
+def _mostly_numbers(name: str, present: pa.Array, warnings: list[str]) -> pa.DataType:
+    text = pc.utf8_trim_whitespace(present)  # pyright: ignore[reportAttributeAccessIssue]  # pyarrow.compute defines its kernels at import
+    floats = pc.match_substring_regex(text, FLOAT).to_numpy(zero_copy_only=False)  # pyright: ignore[reportAttributeAccessIssue]
+    integers = pc.match_substring_regex(text, INTEGER).to_numpy(zero_copy_only=False)  # pyright: ignore[reportAttributeAccessIssue]
+    numbers, total = int(floats.sum()), len(present)
+    type_ = pa.int64() if (integers == floats).all() else pa.float64()
+    if total - numbers <= MAX_UNFIT_SHARE * total and not _is_code(type_, present):
+        warnings.append(
+            f"{name}: {type_}, though {total - numbers} of {total} sampled values are not"
+            " numbers: their rows are rejected"
+        )
+        return type_
+    if numbers * 2 > total:
+        warnings.append(
+            f"{name}: kept as text, though {numbers} of {total} sampled values are numbers"
+        )
     return pa.string()
 
 
