@@ -1,18 +1,25 @@
-"""Champion/challenger promotion: first champion, margin, worse challengers, clean failure."""
+"""Champion/challenger promotion: the baseline to beat, a strict margin, the decision on record,
+clean failure, and the fingerprint that tells a training on unchanged input."""
 
 import mlflow
 import mlflow.pyfunc
+import numpy as np
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
 from dataplatform.models.registry import (
     CHAMPION,
+    FINGERPRINT_TAG,
+    Baseline,
     Promotion,
     RegistryError,
     champion_uri,
+    champion_version,
     load_champion,
     register_and_promote,
+    training_fingerprint,
+    unchanged_since,
 )
 from platform_tests.models.conftest import LocalMlflow
 
@@ -46,9 +53,18 @@ def loaded_probability(model_uri: str) -> float:
     )
 
 
-def promote(probability: float, margin: float = 0.05) -> Promotion:
+def promote(
+    probability: float, margin: float = 0.05, baseline: float = 0.5, fingerprint: str = ""
+) -> Promotion:
     return register_and_promote(
-        logged_constant(probability), NAME, "score", probability, loaded_probability, margin
+        logged_constant(probability),
+        NAME,
+        "score",
+        probability,
+        loaded_probability,
+        margin,
+        Baseline("coin", "score", score=baseline, challenger_score=probability),
+        tags={FINGERPRINT_TAG: fingerprint},
     )
 
 
@@ -60,26 +76,100 @@ def test_first_model_becomes_champion_and_loads_by_alias(local_mlflow: LocalMlfl
     promotion = promote(0.6)
 
     assert promotion.promoted and promotion.champion_score is None
+    assert promotion.decision.startswith("promoted version 1 (first champion):")
     assert champion(local_mlflow.client()) == promotion.version == "1"
     assert loaded_probability(champion_uri(NAME)) == 0.6
     assert load_champion(NAME).predict(pd.DataFrame({"x": [1, 2]})).shape == (2, 1)
 
 
-def test_challenger_must_beat_champion_by_the_margin(local_mlflow: LocalMlflow) -> None:
-    promote(0.6)
+def test_a_model_that_does_not_beat_its_baseline_is_registered_but_never_champion(
+    local_mlflow: LocalMlflow,
+) -> None:
+    below, level = promote(0.4), promote(0.5)
 
-    worse, not_enough, better = promote(0.5), promote(0.62), promote(0.7)
+    assert (below.promoted, level.promoted) == (False, False)
+    assert below.decision == (
+        "not promoted version 1, as it does not beat the baseline: score 0.4000 vs champion"
+        " none (margin 0.05); score 0.4000 vs coin baseline 0.5000"
+    )
+    assert champion_version(NAME) is None
+    versions = local_mlflow.client().search_model_versions(f"name = '{NAME}'")
+    assert sorted(str(v.version) for v in versions) == ["1", "2"]
 
-    assert (worse.promoted, not_enough.promoted, better.promoted) == (False, False, True)
-    assert worse.champion_score == not_enough.champion_score == better.champion_score == 0.6
-    assert champion(local_mlflow.client()) == better.version == "4"
+
+def test_challenger_must_beat_champion_strictly_by_more_than_the_margin(
+    local_mlflow: LocalMlflow,
+) -> None:
+    promote(0.625)  # binary fractions, so that sums at the margin are exact
+
+    worse, tie, at_margin, better = (
+        promote(0.5625),
+        promote(0.625, margin=0.0),
+        promote(0.75, margin=0.125),
+        promote(0.875, margin=0.125),
+    )
+
+    assert [p.promoted for p in (worse, tie, at_margin, better)] == [False, False, False, True]
+    assert {p.champion_score for p in (worse, tie, at_margin, better)} == {0.625}
+    assert tie.decision.startswith(
+        "not promoted version 3, as it does not beat champion version 1 by more than the margin"
+    )
+    assert champion(local_mlflow.client()) == better.version == "5"
     versions = local_mlflow.client().search_model_versions(f"name = '{NAME}'")
     assert {str(v.version): v.tags["promoted"] for v in versions} == {
         "1": "true",
         "2": "false",
         "3": "false",
-        "4": "true",
+        "4": "false",
+        "5": "true",
     }
+
+
+def test_the_decision_scores_and_baseline_are_tags_of_the_version_and_its_run(
+    local_mlflow: LocalMlflow,
+) -> None:
+    promote(0.6)
+
+    promotion = promote(0.7, baseline=0.55)
+
+    client = local_mlflow.client()
+    version = client.get_model_version(NAME, promotion.version)
+    assert version.run_id is not None
+    run_tags = client.get_run(version.run_id).data.tags
+    for tags in (version.tags, {k.removeprefix("promotion."): v for k, v in run_tags.items()}):
+        assert tags["decision"] == promotion.decision
+        assert (tags["challenger_score"], tags["champion_score"]) == ("0.700000", "0.600000")
+        assert (tags["champion_version"], tags["promoted"]) == ("1", "true")
+        assert (tags["baseline"], tags["baseline_score"]) == ("coin", "0.550000")
+
+
+def test_the_fingerprint_knows_the_rows_in_any_order_and_the_settings() -> None:
+    rows = pd.DataFrame({"user_id": [1, 2, 3], "track_id": [7, 8, 9]})
+    fingerprint = training_fingerprint(rows, {"factors": 4})
+
+    assert training_fingerprint(rows.iloc[::-1], {"factors": 4}) == fingerprint
+    assert training_fingerprint(rows.head(2), {"factors": 4}) != fingerprint
+    assert training_fingerprint(rows.assign(track_id=[7, 8, 10]), {"factors": 4}) != fingerprint
+    assert training_fingerprint(rows, {"factors": 8}) != fingerprint
+    vectors = np.ones((2, 3))
+    with_vectors = training_fingerprint(rows, {"factors": 4}, [vectors])
+    assert with_vectors != fingerprint
+    assert training_fingerprint(rows, {"factors": 4}, [vectors * 2]) != with_vectors
+
+
+def test_only_the_latest_version_trained_on_the_same_input_is_unchanged(
+    local_mlflow: LocalMlflow,
+) -> None:
+    assert unchanged_since(NAME, "a") is None
+
+    promote(0.6, fingerprint="a")
+    assert unchanged_since(NAME, "a") is not None
+    assert unchanged_since(NAME, "b") is None
+
+    promote(0.7, fingerprint="b")
+    assert unchanged_since(NAME, "a") is None
+    latest = unchanged_since(NAME, "b")
+    assert latest is not None and str(latest.version) == "2"
 
 
 def test_failed_aliasing_deletes_the_new_version_and_keeps_the_champion(

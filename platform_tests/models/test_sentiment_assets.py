@@ -5,9 +5,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
+import mlflow
 import pandas as pd
 import pytest
 
+from dataplatform.catalog.ml_models import model_urn
 from dataplatform.catalog.sink import DataHubSink, SinkKind
 from dataplatform.cleaning.tables import REVIEWS
 from dataplatform.defs.cleaning.assets import build_cleaned_asset, landed_reviews_cleaning
@@ -24,12 +26,14 @@ from dataplatform.defs.models.sentiment_assets import (
 from dataplatform.defs.quality.assets import quality_key
 from dataplatform.demo_api import DemoApiServer
 from dataplatform.demo_api.endpoints import ENDPOINTS_BY_NAME
+from dataplatform.models.cards import CARD_JSON, CARD_MARKDOWN
 from dataplatform.models.registry import CHAMPION, champion_uri
 from dataplatform.models.tracking import MlflowTracking
 from dataplatform.partitions import daily_partitions
 from dataplatform.quality.reports import ReportStore
 from dataplatform.resources.parquet_io_manager import ParquetIOManager
 from dataplatform.resources.source_api import SourceApiClient
+from platform_tests.catalog.test_ml_models import read_lite
 from platform_tests.events import materialization_metadata
 from platform_tests.models.conftest import LocalMlflow
 
@@ -188,6 +192,44 @@ def test_training_is_tracked_registered_and_promoted(
     assert metadata["challenger_score"] > 0.7  # demo reviews' sentiment follows the rating
     table = pd.read_parquet(data / "models" / "sentiment_model.parquet")
     assert len(table) == 3 and table["challenger"].sum() == 1
+    assert_the_version_carries_its_card(data, local_mlflow, parent.data.metrics)
+
+
+def assert_the_version_carries_its_card(
+    data: Path, local_mlflow: LocalMlflow, run_metrics: dict[str, float]
+) -> None:
+    """Version 1's card, with its run in MLflow and as its properties in DataHub Lite."""
+    run_id = local_mlflow.client().get_model_version(MODEL_NAME, "1").run_id
+    artifacts = {a.path for a in local_mlflow.client().list_artifacts(run_id)}
+    assert {CARD_MARKDOWN, CARD_JSON} <= artifacts
+    card = mlflow.artifacts.load_dict(f"runs:/{run_id}/{CARD_JSON}")
+    assert card["version"] == "1"
+    assert card["training_data"]["asset"] == "cleaned/reviews"
+    assert card["training_data"]["partitions"] == list(DAYS)
+    rows = card["training_data"]["rows"]
+    assert rows["reviews"] >= rows["labelled"] == rows["training"] + rows["test"] > 100
+    challenger = card["metrics"]
+    assert challenger["balanced_accuracy"] == pytest.approx(
+        run_metrics["challenger.balanced_accuracy"]
+    )
+    assert set(card["per_class"]) == {"negative", "positive"}
+    assert card["per_class"]["negative"]["recall"] == challenger["recall_negative"]
+    assert sum(c["test_rows"] for c in card["per_class"].values()) == rows["test"]
+    assert sum(s["test_rows"] for s in card["per_slice"].values()) == rows["test"]
+    assert card["baseline"]["name"] == "majority class" and card["baseline"]["score"] == 0.5
+    assert card["intended_use"] and card["known_limits"]
+    markdown = mlflow.artifacts.load_text(f"runs:/{run_id}/{CARD_MARKDOWN}")
+    assert f"partitions {DAYS[0]}..{DAYS[-1]} (3 partitions)" in markdown
+    model = read_lite(data / "catalog" / "lite.sqlite", model_urn(MODEL_NAME, "1", "PROD"))
+    properties = model["mlModelProperties"]["customProperties"]
+    assert properties["card.training_data.partitions"] == f"{DAYS[0]}..{DAYS[-1]} (3 partitions)"
+    assert properties["card.training_data.rows.test"] == str(rows["test"])
+    assert float(properties["card.class.negative.recall"]) == pytest.approx(
+        challenger["recall_negative"], abs=1e-4
+    )
+    assert properties["card.baseline"] == "majority class"
+    assert model["mlModelProperties"]["description"] == markdown
+    assert model["intendedUse"]["primaryUses"] == [card["intended_use"]]
 
 
 def test_training_is_refused_while_a_blocking_check_on_its_data_failed(
@@ -206,7 +248,7 @@ def test_training_is_refused_while_a_blocking_check_on_its_data_failed(
 
     assert not result.success
     [failure] = [e for e in result.all_events if e.is_step_failure]
-    assert "quality/cleaned/reviews:percent_of_nulls" in str(failure.step_failure_data.error)
+    assert "quality/cleaned_reviews_report:percent_of_nulls" in str(failure.step_failure_data.error)
     assert not local_mlflow.client().search_registered_models()
 
 
@@ -263,3 +305,27 @@ def test_unreachable_mlflow_fails_at_once_and_registers_nothing(
     errors = " ".join(str(event.event_specific_data) for event in result.all_events)
     assert "MLflow tracking server http://127.0.0.1:9 is unreachable" in errors
     assert local_mlflow.client().search_registered_models() == []
+
+
+def test_the_majority_class_is_the_baseline_and_a_training_on_the_same_input_is_skipped(
+    data: Path, instance: dg.DagsterInstance, local_mlflow: LocalMlflow
+) -> None:
+    first = train(data, instance, local_mlflow.resource())
+    table = pd.read_parquet(data / "models" / "sentiment_model.parquet")
+
+    again = train(data, instance, local_mlflow.resource())
+
+    assert first.success and again.success
+    trained, skipped = model_metadata(first), model_metadata(again)
+    assert (trained["baseline"], trained["baseline_metric"]) == (
+        "majority class",
+        "balanced_accuracy",
+    )
+    assert trained["baseline_score"] == 0.5 < trained["challenger_baseline_metric_score"]
+    client = local_mlflow.client()
+    assert client.get_model_version(MODEL_NAME, "1").tags["baseline_score"] == "0.500000"
+    assert skipped["decision"] == "skipped: no new data since version 1"
+    assert [v.version for v in client.search_model_versions(f"name = '{MODEL_NAME}'")] == [1]
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(data / "models" / "sentiment_model.parquet"), table
+    )

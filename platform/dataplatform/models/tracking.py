@@ -8,6 +8,7 @@ production points the tracking URI at an MLflow server.
 import re
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.metadata import version
@@ -17,14 +18,18 @@ from typing import Any, Self
 import dagster as dg
 import mlflow
 import pandas as pd
-from dagster_mlflow.resources import MlFlow
 from mlflow.entities import Run
 from mlflow.entities.run_status import RunStatus
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.pyfunc.model import PythonModel
 
+with warnings.catch_warnings():  # dagster-mlflow marks its run hook beta when imported
+    warnings.simplefilter("ignore", dg.BetaWarning)
+    from dagster_mlflow.resources import MlFlow
+
 DEFAULT_EXPERIMENT = "dataplatform"
+FAILED_STEPS_TAG = "dagster_failed_steps"
 
 
 class MlflowUnreachable(RuntimeError):
@@ -48,8 +53,9 @@ def check_reachable(tracking_uri: str, timeout_seconds: float = 5.0) -> None:
 
 
 def _check_server(tracking_uri: str, timeout_seconds: float) -> None:
+    health = f"{tracking_uri.rstrip('/')}/health"
     try:
-        with urllib.request.urlopen(f"{tracking_uri.rstrip('/')}/health", timeout=timeout_seconds):
+        with urllib.request.urlopen(health, timeout=timeout_seconds):  # noqa: S310  http(s) only
             return
     except urllib.error.HTTPError:
         return  # it answered: reachable (a proxy may not route /health)
@@ -85,7 +91,8 @@ class MlflowTracking(dg.ConfigurableResource):
 
     Each step checks MLflow is reachable, ensures the experiment (with its artifact root),
     ends runs an earlier step left active in the process, then enters the Dagster run's MLflow
-    run, which it ends when the step is over."""
+    run, which it ends when the step is over: FAILED, naming the steps, once a step of the
+    Dagster run has failed, else FINISHED."""
 
     tracking_uri: str | None = None
     experiment_name: str = DEFAULT_EXPERIMENT
@@ -99,12 +106,14 @@ class MlflowTracking(dg.ConfigurableResource):
         ensure_experiment(self.experiment_name, self.artifact_location)
         end_runs_left_active(context.log)
         try:
-            # dagster-mlflow's own setup: the run by tag (or a new one), its tags.
-            run = MlFlow(context.replace_config(self._dagster_mlflow_config(tracking_uri)))
+            # dagster-mlflow's own setup: the run by tag (or a new one), its tags. Its class
+            # is marked beta too, and warns on every step: the version is pinned.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", dg.BetaWarning)
+                MlFlow(context.replace_config(self._dagster_mlflow_config(tracking_uri)))
             yield self
-            run.cleanup_on_error()
         finally:
-            mlflow.end_run()
+            end_run_with_the_steps_outcome(context)
 
     def _dagster_mlflow_config(self, tracking_uri: str) -> dict[str, Any]:
         return {
@@ -145,6 +154,25 @@ class MlflowTracking(dg.ConfigurableResource):
 
     def set_tag(self, key: str, value: Any) -> None:
         mlflow.set_tag(key, value)
+
+
+def end_run_with_the_steps_outcome(context: dg.InitResourceContext) -> None:
+    """Ends the active run FAILED if a step of the Dagster run has failed, else FINISHED.
+
+    Dagster catches a step's exception before resources are torn down, so the failure is read
+    from the Dagster run's event log. A later step in another process, which resumes the run
+    (setting it RUNNING), reads the same failure when it ends and leaves the run FAILED."""
+    failed = failed_steps(context.instance, context.run_id)
+    if failed and mlflow.active_run() is not None:
+        mlflow.set_tag(FAILED_STEPS_TAG, ", ".join(failed))
+    mlflow.end_run(RunStatus.to_string(RunStatus.FAILED if failed else RunStatus.FINISHED))
+
+
+def failed_steps(instance: dg.DagsterInstance | None, run_id: str | None) -> list[str]:
+    if instance is None or run_id is None:  # a resource built outside a run
+        return []
+    failures = instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE)
+    return sorted({entry.step_key for entry in failures if entry.step_key})
 
 
 def end_runs_left_active(log: dg.DagsterLogManager | None) -> None:
