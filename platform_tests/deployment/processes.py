@@ -30,6 +30,25 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str, poll: f
     raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
+def wait_while_progressing(
+    condition: Callable[[], bool],
+    progress: Callable[[], object],
+    stall: float,
+    what: str,
+    poll: float = 2.0,
+) -> None:
+    """Waits for `condition` as long as `progress()` keeps changing: it fails only after `stall`
+    seconds without a change, so a slow, busy machine is waited for and a stuck one is not."""
+    last, deadline = progress(), time.monotonic() + stall
+    while not condition():
+        current = progress()
+        if current != last:
+            last, deadline = current, time.monotonic() + stall
+        elif time.monotonic() > deadline:
+            raise TimeoutError(f"nothing happened for {stall:.0f}s while waiting for {what}")
+        time.sleep(poll)
+
+
 def port_open(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(1)

@@ -69,7 +69,13 @@ def test_every_dagster_process_gets_what_dagster_yaml_reads(compose: dict[str, A
 
     assert needed >= {"DAGSTER_POSTGRES_URL", "DAGSTER_MAX_CONCURRENT_RUNS"}
     services = dagster_services(compose)
-    assert set(services) == {"user_code", "webserver", "daemon", "celery_worker"}
+    assert set(services) == {
+        "user_code",
+        "webserver",
+        "webserver_readonly",
+        "daemon",
+        "celery_worker",
+    }
     for name, service in services.items():
         assert needed <= set(service["environment"]), name
         assert service["environment"]["DAGSTER_POSTGRES_URL"].endswith("@postgres:5432/dagster")
@@ -174,7 +180,8 @@ def test_no_secret_is_baked_into_the_image_or_the_compose_file() -> None:
     for environment in environments:
         for name, value in environment.items():
             if any(word in name for word in SECRET_WORDS):
-                assert re.fullmatch(r"\$\{\w+:[-?][^}]*\}", str(value)), name
+                # Required (`:?`), or passed through from the environment when set (no value).
+                assert value is None or re.fullmatch(r"\$\{\w+:\?[^}]*\}", str(value)), name
     assert not re.search(rf"^(ENV|ARG)\s+\S*({'|'.join(SECRET_WORDS)})", dockerfile, re.M)
     assert ".env" in (REPO / ".dockerignore").read_text().split()
 

@@ -38,7 +38,9 @@ def test_celery_sends_steps_through_the_given_broker() -> None:
         )
     )
 
-    config = executor.apply_config_mapping({}).value["config"]
+    mapped = executor.apply_config_mapping({}).value
+    assert mapped is not None
+    config = mapped["config"]
 
     assert executor.name == "celery"
     assert (config["broker"], config["backend"]) == (
@@ -55,7 +57,9 @@ def test_celery_without_a_result_backend_uses_the_broker_rpc_channel() -> None:
         )
     )
 
-    assert executor.apply_config_mapping({}).value["config"]["backend"] == "rpc://"
+    mapped = executor.apply_config_mapping({}).value
+    assert mapped is not None
+    assert mapped["config"]["backend"] == "rpc://"
 
 
 @pytest.mark.parametrize(

@@ -1,12 +1,17 @@
 """The production instance config (dagster.yaml) really runs on the local Postgres server."""
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
-from platform_tests.services import fresh_postgres_database
+from platform_tests.services import (
+    drop_postgres_database,
+    fresh_postgres_database,
+    session_database_name,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -16,10 +21,17 @@ def heartbeat() -> int:
     return 1
 
 
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    name = session_database_name("dataplatform_test_instance")
+    yield fresh_postgres_database(name)
+    drop_postgres_database(name)
+
+
 def test_dagster_yaml_stores_runs_and_events_in_postgres(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url = fresh_postgres_database("dataplatform_test_instance")
+    url = postgres_url
     shutil.copy(REPO / "dagster.yaml", tmp_path / "dagster.yaml")
     monkeypatch.setenv("DAGSTER_POSTGRES_URL", url)
     monkeypatch.setenv("DAGSTER_MAX_CONCURRENT_RUNS", "2")

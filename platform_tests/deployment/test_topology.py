@@ -7,12 +7,12 @@ import itertools
 import os
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import kombu
+import kombu.connection
 import kombu.exceptions
 import mlflow.artifacts
 import mlflow.pyfunc
@@ -26,7 +26,13 @@ from mlflow import MlflowClient
 
 from dataplatform.demo_api import DemoApiServer
 from platform_tests.demo_data import SMALL
-from platform_tests.deployment.processes import Processes, free_port, http_ok, wait_until
+from platform_tests.deployment.processes import (
+    Processes,
+    free_port,
+    http_ok,
+    wait_until,
+    wait_while_progressing,
+)
 from platform_tests.deployment.topology import (
     PRODUCT_LOCATION,
     REPO,
@@ -41,39 +47,68 @@ from platform_tests.deployment.topology import (
     start_code_servers,
     start_frontends,
     stop_sensors,
+    wait_for_locations,
     wait_for_ports,
     wait_for_webserver,
     write_celery_config,
     write_instance_config,
     write_workspace,
 )
-from platform_tests.services import fresh_postgres_database, service_unavailable
+from platform_tests.services import (
+    drop_postgres_database,
+    fresh_postgres_database,
+    service_unavailable,
+    session_database_name,
+)
 
+# The first Redis database a session may claim; the next free one up to the last is taken.
 REDIS_URL = os.getenv("DATAPLATFORM_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
+REDIS_DATABASES = 16  # Redis's default number of databases
+REDIS_CLAIM = "dataplatform_test_session"
+REDIS_CLAIM_SECONDS = 3600  # a crashed session's claim lapses
 RABBITMQ_URL = os.getenv("DATAPLATFORM_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
 BACKFILL_DAYS = ["2026-03-02", "2026-03-03", "2026-03-04"]
-RUN_TIMEOUT = 600  # generous: a backfill of three days on two workers, on a busy machine
+# Runs are waited for as long as the deployment records events (any run's, the daemon's): a
+# backfill took over 10 minutes at load average 20. Only this long without one fails a test.
+STALL_TIMEOUT = 300
+# Each wait below ends as soon as its process answers; the bound only catches a hang.
+STARTUP_TIMEOUT = 300
 # The real schedule ticks once a day at DATAPLATFORM_SCHEDULE_TIME; set to a minute the running
-# daemon will reach while the other tests run (the topology starts in well under this).
-SCHEDULE_DELAY_SECONDS = 100
+# daemon will reach while the other tests run (the topology started in ~90 s at load average 20;
+# the backfill test alone takes longer than this, so the margin costs no time).
+SCHEDULE_DELAY_SECONDS = 150
 DROPPED_REVIEWS = "text,rating\nlovely,5\nawful,1\n"
 RECOMMENDER = ["models", "recommender"]
 RECOMMENDER_MODEL = "track_recommender"
 FINISHED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
 
-pytestmark = pytest.mark.timeout(900)
+pytestmark = pytest.mark.timeout(3600)  # a hang guard only: STALL_TIMEOUT catches a stuck run
 
 
-def require_redis() -> None:
+def claim_redis_database() -> str:
+    """A Redis database of this session's own, emptied: the Celery broker and result backend.
+    Another session's workers on the same database would take this session's steps."""
+    server, first = REDIS_URL.rsplit("/", 1)
     try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).flushdb()
+        for number in range(int(first), REDIS_DATABASES):
+            database = redis.Redis.from_url(f"{server}/{number}", socket_connect_timeout=3)
+            if database.set(REDIS_CLAIM, os.getpid(), nx=True, ex=REDIS_CLAIM_SECONDS):
+                for key in database.scan_iter():
+                    if key != REDIS_CLAIM.encode():
+                        database.delete(key)
+                return f"{server}/{number}"
     except redis.RedisError as error:
         service_unavailable(f"Redis is not reachable at {REDIS_URL}: {error}")
+    raise AssertionError(f"every Redis database from {REDIS_URL} on is claimed by a session")
+
+
+def release_redis_database(url: str) -> None:
+    redis.Redis.from_url(url, socket_connect_timeout=3).flushdb()
 
 
 def rabbitmq_reachable() -> bool:
     try:
-        with kombu.Connection(RABBITMQ_URL, connect_timeout=3) as connection:
+        with kombu.connection.Connection(RABBITMQ_URL, connect_timeout=3) as connection:
             connection.ensure_connection(max_retries=1)
     except (OSError, kombu.exceptions.OperationalError):
         return False
@@ -82,9 +117,11 @@ def rabbitmq_reachable() -> bool:
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    postgres_url = fresh_postgres_database("dataplatform_test_deployment")
-    mlflow_store = fresh_postgres_database("dataplatform_test_mlflow")
-    require_redis()
+    databases = [
+        session_database_name(f"dataplatform_test_{name}") for name in ("dagster", "mlflow")
+    ]
+    postgres_url, mlflow_store = (fresh_postgres_database(name) for name in databases)
+    broker = claim_redis_database()
     root = tmp_path_factory.mktemp("deployment")
     home, data_dir = root / "dagster_home", root / "data"
     write_instance_config(home)
@@ -103,8 +140,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
             DATAPLATFORM_DATAHUB_SINK="none",
             DATAPLATFORM_SCHEDULE_TIME=schedule_at.strftime("%H:%M"),
             DATAPLATFORM_EXECUTOR="celery",
-            DATAPLATFORM_CELERY_BROKER=REDIS_URL,
-            DATAPLATFORM_CELERY_BACKEND=REDIS_URL,
+            DATAPLATFORM_CELERY_BROKER=broker,
+            DATAPLATFORM_CELERY_BACKEND=broker,
         )
         for name in ("DAGSTER_HOME", "DAGSTER_POSTGRES_URL", "DAGSTER_MAX_CONCURRENT_RUNS"):
             patch.setenv(name, env[name])
@@ -114,11 +151,15 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
             yield start(processes, root, mlflow_store, mlflow_port, schedule_at)
         finally:
             processes.stop_all()
+            release_redis_database(broker)
+            for name in databases:
+                drop_postgres_database(name)
 
 
 def start_workers(processes: Processes, root: Path, rabbitmq: bool) -> None:
     """Two workers on Redis for the product; one on RabbitMQ for the test location's job."""
-    write_celery_config(root / "redis.yaml", REDIS_URL, REDIS_URL)
+    broker = processes.env["DATAPLATFORM_CELERY_BROKER"]
+    write_celery_config(root / "redis.yaml", broker, broker)
     for worker in ("worker_a", "worker_b"):
         processes.start(worker, celery_worker(worker, root / "redis.yaml"))
     if rabbitmq:
@@ -134,15 +175,16 @@ def start(
     start_code_servers(processes, product_port, tests_port)
     rabbitmq = rabbitmq_reachable()
     start_workers(processes, root, rabbitmq)
-    wait_for_ports(processes, [product_port, tests_port], timeout=150)
+    wait_for_ports(processes, [product_port, tests_port], timeout=STARTUP_TIMEOUT)
     write_workspace(root / "workspace.yaml", product_port, tests_port)
     start_frontends(processes, root / "workspace.yaml", web_port)
-    wait_for_webserver(processes, web_port, timeout=120)
+    wait_for_webserver(processes, web_port, timeout=STARTUP_TIMEOUT)
     daemon_started_at = datetime.now(UTC)
     client = DagsterGraphQLClient("127.0.0.1", port_number=web_port)
+    wait_for_locations(client, processes, [PRODUCT_LOCATION, TEST_LOCATION], STARTUP_TIMEOUT)
     stop_sensors(client, PRODUCT_LOCATION, RETRAINING_SENSORS)
     drop_review_file(Path(processes.env["DATAPLATFORM_LANDING_DIR"]))
-    wait_until(lambda: http_ok(f"http://127.0.0.1:{mlflow_port}/health"), 120, "MLflow")
+    wait_until(lambda: http_ok(f"http://127.0.0.1:{mlflow_port}/health"), STARTUP_TIMEOUT, "MLflow")
     return Deployment(
         client=client,
         processes=processes,
@@ -204,7 +246,7 @@ def wait_for_runs(deployment: Deployment, key: str, value: str, count: int) -> l
             run["status"] in {"SUCCESS", "FAILURE", "CANCELED"} for run in found
         )
 
-    wait_until(finished, RUN_TIMEOUT, f"{count} finished runs tagged {key}={value}", poll=2)
+    wait_for_progress(finished, f"{count} finished runs tagged {key}={value}")
     return found
 
 
@@ -217,8 +259,16 @@ def wait_for_status(deployment: Deployment, run_id: str) -> DagsterRunStatus:
         status = deployment.client.get_run_status(run_id)
         return status in FINISHED
 
-    wait_until(finished, RUN_TIMEOUT, f"run {run_id} to finish", poll=2)
+    wait_for_progress(finished, f"run {run_id} to finish")
     return status
+
+
+def wait_for_progress(condition: Callable[[], bool], what: str) -> None:
+    """Waits while the instance's event log grows (the last event's id: one cheap query)."""
+    with DagsterInstance.get() as instance:
+        wait_while_progressing(
+            condition, instance.event_log_storage.get_maximum_record_id, STALL_TIMEOUT, what
+        )
 
 
 def celery_workers_of(run_id: str) -> set[str]:
@@ -321,7 +371,7 @@ def test_a_killed_run_worker_fails_the_run_and_the_automatic_retry_succeeds(
     deployment: Deployment, tmp_path: Path
 ) -> None:
     run_id = launch_hanging_run(deployment, tmp_path, max_runtime=600)
-    wait_until((tmp_path / "pid").exists, RUN_TIMEOUT, "the run worker to start")
+    wait_for_progress((tmp_path / "pid").exists, "the run worker to start")
     os.kill(int((tmp_path / "pid").read_text()), signal.SIGKILL)
 
     assert wait_for_status(deployment, run_id) == DagsterRunStatus.FAILURE
@@ -368,6 +418,7 @@ def test_the_recommender_asset_trains_on_a_worker_and_is_promoted_on_the_mlflow_
     assert wait_for_status(deployment, run_id) == DagsterRunStatus.SUCCESS, event_messages(run_id)
     client = MlflowClient(tracking_uri=deployment.mlflow_url)
     champion = client.get_model_version_by_alias(RECOMMENDER_MODEL, "champion")
+    assert champion.run_id is not None and champion.source is not None
     training = client.get_run(champion.run_id)
     assert (
         client.get_run(training.data.tags["mlflow.parentRunId"]).data.tags["dagster_run_id"]

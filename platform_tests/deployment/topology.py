@@ -52,6 +52,22 @@ query Sensor($selector: SensorSelector!) {
 }
 """
 
+WORKSPACE_QUERY = """
+query Workspace {
+  workspaceOrError {
+    __typename
+    ... on Workspace {
+      locationEntries {
+        name
+        loadStatus
+        locationOrLoadError { __typename ... on PythonError { message } }
+      }
+    }
+    ... on PythonError { message }
+  }
+}
+"""
+
 STOP_SENSOR_MUTATION = """
 mutation StopSensor($id: String) {
   stopSensor(id: $id) {
@@ -189,6 +205,26 @@ def wait_for_webserver(processes: Processes, port: int, timeout: float) -> None:
         return http_ok(f"http://127.0.0.1:{port}/server_info")
 
     wait_until(ready, timeout, "the webserver")
+
+
+def wait_for_locations(
+    client: DagsterGraphQLClient, processes: Processes, names: list[str], timeout: float
+) -> None:
+    """Waits until the webserver has loaded every code location: it answers /server_info while
+    they still load, and a sensor asked for meanwhile is not found."""
+
+    def loaded() -> bool:
+        processes.assert_alive()
+        workspace = client._execute(WORKSPACE_QUERY)["workspaceOrError"]
+        assert workspace["__typename"] == "Workspace", workspace
+        entries = {entry["name"]: entry for entry in workspace["locationEntries"]}
+        for name in names:
+            location = entries[name]["locationOrLoadError"] if name in entries else None
+            if location and location["__typename"] == "PythonError":
+                raise AssertionError(f"code location {name} failed to load: {location['message']}")
+        return all(name in entries and entries[name]["loadStatus"] == "LOADED" for name in names)
+
+    wait_until(loaded, timeout, f"the webserver to load code locations {names}")
 
 
 def environment(**overrides: str) -> dict[str, str]:
