@@ -14,6 +14,7 @@ from rich.console import Console
 
 from dataplatform import definitions
 from dataplatform.catalog.spool import Spool
+from dataplatform.cleaning.tables import USERS as USERS_TABLE
 from dataplatform.cli import main, output
 from dataplatform.cli.errors import (
     EXIT_ERROR_CHECK_FAILED,
@@ -26,8 +27,20 @@ from dataplatform.cli.launch import LOCATION
 from dataplatform.cli.progress import RunOutcome
 from dataplatform.cli.run import run_exit_code
 from dataplatform.cli.selection import runnable_assets
-from dataplatform.demo_api import DemoApiServer
+from dataplatform.defs.cleaning.assets import build_cleaned_asset
+from dataplatform.defs.entities.assets import build_entity_assets
+from dataplatform.defs.ingestion.assets import build_raw_asset
+from dataplatform.demo_api import DemoApiConfig, DemoApiServer
+from dataplatform.demo_api.endpoints import ENDPOINTS_BY_NAME
+from dataplatform.entities.label_files import read_labels_file
+from dataplatform.entities.platform_specs import USERS
+from dataplatform.entities.plots import PlotStore
+from dataplatform.entities.truth import EntityTruth
+from dataplatform.landing.zone import LandingZone
+from dataplatform.resources.parquet_io_manager import ParquetIOManager
+from dataplatform.resources.source_api import SourceApiClient
 from platform_tests.demo_data import DAY, SMALL
+from platform_tests.events import materialization_metadata
 from platform_tests.gms_stand_in import GmsStandIn
 from platform_tests.lineage_samples import sample_mcps
 
@@ -83,6 +96,7 @@ def test_run_materialises_the_day_summarises_it_and_status_reports_it(
                 job_name="daily_refresh", tags={".dagster/repository": f"__repository__@{LOCATION}"}
             )
         )
+    assert run.remote_job_origin is not None
     assert run.remote_job_origin.location_name == LOCATION
     assert [listed.run_id for listed in under_the_job] == [run.run_id]
 
@@ -90,7 +104,12 @@ def test_run_materialises_the_day_summarises_it_and_status_reports_it(
     assert code == EXIT_OK
     by_asset = {asset["asset"]: asset for asset in status["assets"]}
     daily = definitions.defs().resolve_job_def("daily_refresh").asset_layer.executable_asset_keys
-    scoring = {"models/sentiment_predictions", "models/recommendations"}  # no champion yet
+    # No champion yet: no scores, so none published in the mart either.
+    scoring = {
+        f"{group}/{table}"
+        for group in ("models", "mart")
+        for table in ("sentiment_predictions", "recommendations")
+    }
     for key in daily:
         materialization = by_asset[key.to_user_string()]["last_materialization"]
         if key.to_user_string() in scoring:
@@ -211,6 +230,8 @@ def test_a_range_stops_at_the_first_failed_run(
         (["run", "--job", "documents_job", "--partition", DAY], "not partitioned"),
         (["run", "--job", "land_reviews_job", "--no-demo-api"], "give --partition"),
         (["run", "--partition", DAY, "--from", DAY], "not allowed with"),
+        (["run", "--job", "documents_job", "--days", "7"], "not partitioned"),
+        (["run", "--days", "0"], "expected a positive number of days"),
         (["frobnicate"], "invalid choice"),
     ],
 )
@@ -243,9 +264,9 @@ def test_list_shows_every_group_job_schedule_and_sensor(
     assert {asset["asset"] for asset in listed["assets"]} == {
         key.to_user_string() for key in defs.resolve_all_asset_keys()
     }
-    assert {job["job"] for job in listed["jobs"]} == {job.name for job in defs.jobs}
-    assert {s["schedule"] for s in listed["schedules"]} == {s.name for s in defs.schedules}
-    assert {s["sensor"] for s in listed["sensors"]} == {s.name for s in defs.sensors}
+    assert {job["job"] for job in listed["jobs"]} == {job.name for job in defs.jobs or []}
+    assert {s["schedule"] for s in listed["schedules"]} == {s.name for s in defs.schedules or []}
+    assert {s["sensor"] for s in listed["sensors"]} == {s.name for s in defs.sensors or []}
     listens = next(asset for asset in listed["assets"] if asset["asset"] == "cleaned/listens")
     assert listens["partitions"] == "daily" and "keys_unique" in listens["checks"]
 
@@ -349,3 +370,87 @@ def test_a_strict_sink_that_cannot_deliver_fails_the_run_in_one_line_not_a_trace
     assert f"raw_job {DAY} FAILED" in shown.out
     assert "Catalog: run not recorded in DataHub" in shown.out
     assert "Traceback" not in shown.out + shown.err
+
+
+def materialise_users(data: Path, config: DemoApiConfig, day: str) -> dg.ExecuteInProcessResult:
+    """The users' raw, cleaned and entity assets of `day`, in the command's instance."""
+    reviewed = replace(USERS, review_band=(0.0, 1.0))  # every candidate pair is reviewable
+    assets = [
+        build_raw_asset(ENDPOINTS_BY_NAME["users"]),
+        build_cleaned_asset(USERS_TABLE),
+        *build_entity_assets(reviewed, dg.AssetKey(["cleaned", "users"])),
+    ]
+    with DemoApiServer(config) as api, local_instance() as instance:
+        return dg.materialize(
+            assets,
+            partition_key=day,
+            instance=instance,
+            resources={
+                "io_manager": ParquetIOManager(base_path=str(data)),
+                "source_api": SourceApiClient(base_url=api.url),
+                "entity_truth": EntityTruth(labels_path=""),
+                "plots": PlotStore(base_path=str(data)),
+                "landing": LandingZone(root=str(data / "landing")),
+            },
+        )
+
+
+def test_entities_review_asks_on_stdin_and_writes_labels_the_next_run_uses(
+    local_platform: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = replace(SMALL, new_users_per_day=600)
+    first, second, third = "2026-01-01", "2026-01-02", "2026-01-03"
+    for day in (first, second):
+        materialise_users(local_platform, config, day)
+    uncertain = pq.read_table(
+        local_platform / "entities" / "user_uncertain_pairs" / f"{second}.parquet"
+    ).to_pandas()
+    # yes to the first pair, a typo asked again, no to the second, skip the third, then quit
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\nmaybe\nn\ns\nq\n"))
+
+    assert main(["entities", "review", "--limit", "5"]) == EXIT_OK
+
+    out = capsys.readouterr().out
+    [written] = (local_platform / "landing" / "labels" / "users").iterdir()
+    labels = read_labels_file(written)
+    expected = [
+        (*sorted((str(row.left_id), str(row.right_id))), verdict)
+        for row, verdict in zip(uncertain.head(2).itertuples(), (True, False), strict=True)
+    ]
+    assert labels[["left_id", "right_id", "is_match"]].values.tolist() == [
+        list(label) for label in sorted(expected)
+    ]
+    assert "first_name" in out and "evidence: first_name" in out and "score" in out
+    assert "'maybe': answer y, n, s or q" in out
+    assert "Same user? [y]es, [n]o, [s]kip, [q]uit:" in out
+    assert "Wrote 2 labels (1 matches, 1 non-matches)" in out
+
+    # a second review before the next run does not ask the answered pairs again
+    monkeypatch.setattr("sys.stdin", io.StringIO("q\n"))
+    assert main(["entities", "review"]) == EXIT_OK
+    shown = capsys.readouterr().out
+    assert f"{min(len(uncertain) - 2, 20)} uncertain users pairs of {second}:" in shown
+
+    next_run = materialise_users(local_platform, config, third)
+    kept = materialization_metadata(next_run, "entities", "user_labels")
+    resolution = materialization_metadata(next_run, "entities", "user_entities")
+    assert kept["labels"].value == 2
+    assert resolution["labels_given"].value == 2
+    # the labelled records were resolved afresh, so that both verdicts weighed on the day
+    assert resolution["records_resolved_afresh_for_labels"].value > 0
+    assert resolution["labelled_pairs"].value == 2
+    entity = (
+        pq.read_table(local_platform / "entities" / "user_entities" / f"{third}.parquet")
+        .to_pandas()
+        .set_index("user_id")["entity_id"]
+    )
+    same = uncertain.iloc[0]
+    assert entity[same["left_id"]] == entity[same["right_id"]]  # the pair labelled a match
+    assert not any((local_platform / "landing" / "labels" / "users").iterdir())
+
+
+def test_entities_review_before_any_run_says_what_to_run(
+    local_platform: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["entities", "review"]) == EXIT_USAGE
+    assert "no entities/user_uncertain_pairs materialised yet" in capsys.readouterr().err

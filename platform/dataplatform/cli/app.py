@@ -7,6 +7,7 @@ from importlib.metadata import version
 from dataplatform.catalog.sink import CatalogDeliveryError
 from dataplatform.cli import output
 from dataplatform.cli.catalog import code_location_sink
+from dataplatform.cli.entities import add_entities_parser
 from dataplatform.cli.errors import (
     EXIT_CODES,
     EXIT_OK,
@@ -15,7 +16,9 @@ from dataplatform.cli.errors import (
     UsageError,
 )
 from dataplatform.cli.inventory import list_command
+from dataplatform.cli.predict import add_predict_parser
 from dataplatform.cli.run import run_command
+from dataplatform.cli.sql import add_sql_parser
 from dataplatform.cli.status import status_command
 from dataplatform.settings import Calendar, PlatformSettings, SettingsError
 
@@ -76,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     listing.set_defaults(handler=list_command)
     replay = commands.add_parser("replay-lineage", help="send spooled catalog metadata to DataHub")
     replay.set_defaults(handler=lambda _args: replay_lineage())
+    add_entities_parser(commands)
+    add_predict_parser(commands)
+    add_sql_parser(commands)
     return parser
 
 
@@ -99,6 +105,11 @@ def add_run_parser(commands: argparse._SubParsersAction) -> None:
     when = run.add_mutually_exclusive_group()
     when.add_argument("--partition", help="a partition key (default for daily jobs: the last day)")
     when.add_argument("--from", dest="first", metavar="FIRST", help="first partition of a range")
+    when.add_argument(
+        "--days",
+        type=positive_int,
+        help="the last DAYS complete days, oldest first (fewer if the calendar starts later)",
+    )
     run.add_argument("--to", dest="last", metavar="LAST", help="last partition of a range")
     run.add_argument(
         "--demo-api",
@@ -114,6 +125,13 @@ def add_run_parser(commands: argparse._SubParsersAction) -> None:
     )
     run.add_argument("--verbose", action="store_true", help="print every Dagster event")
     run.set_defaults(handler=run_command)
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of days, got {text}")
+    return value
 
 
 def replay_lineage() -> int:

@@ -8,8 +8,8 @@ EXIT_INTERRUPTED = 130
 
 EXIT_CODES = """exit codes:
   0  success; WARN-severity check failures are reported but do not change the code
-  1  a run failed (a step raised, a blocking check failed, the source was unreachable), or
-     replay-lineage could not reach DataHub
+  1  a run failed (a step raised, a blocking check failed, the source was unreachable),
+     replay-lineage could not reach DataHub, or predict found no champion or no MLflow
   2  usage or configuration error: unknown command, option, job, selection or partition, or a
      setting (environment variable) that is not accepted; nothing is run
   3  the runs succeeded but an ERROR-severity check failed (run: in these runs;

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from dataplatform.cli.abandoned_runs import fail_abandoned_runs
+from dataplatform.cli.output import console
 from dataplatform.settings import SettingsError
 
 DEFAULT_HOME = ".dagster_home"
@@ -25,9 +27,13 @@ def dagster_home() -> Path:
 
 
 def local_instance() -> dg.DagsterInstance:
-    """The instance in DAGSTER_HOME; a new home gets the embedded default (SQLite)."""
+    """The instance in DAGSTER_HOME; a new home gets the embedded default (SQLite). Runs a
+    killed process left STARTED are marked failed first, so no command shows them running."""
     home = dagster_home()
     settings = home / "dagster.yaml"
     if not settings.exists():
         settings.write_text("telemetry:\n  enabled: false\n")
-    return dg.DagsterInstance.from_config(str(home))
+    instance = dg.DagsterInstance.from_config(str(home))
+    for run_id in fail_abandoned_runs(instance):
+        console.print(f"run {run_id} was left running by a killed process: marked failed")
+    return instance

@@ -6,7 +6,20 @@ from pathlib import Path
 
 from rich.console import Console
 
-console = Console()
+# Wide enough that no table or line is ever wrapped: piped output is read by grep and scripts,
+# which need each row on one line and paths whole.
+PIPED_WIDTH = 10_000
+
+
+def _console() -> Console:
+    """A console fitted to the terminal, or unwrapped when the output is piped."""
+    console = Console()
+    if not console.is_terminal:
+        console.width = PIPED_WIDTH
+    return console
+
+
+console = _console()
 
 
 def relative(path: str) -> str:

@@ -1,4 +1,4 @@
-"""Which partitions a run covers: one given, a range, or the last complete day by default."""
+"""Which partitions a run covers: one given, a range, the last days, or the last complete day."""
 
 import argparse
 from collections.abc import Sequence
@@ -14,8 +14,8 @@ def partitions_to_run(
     instance: dg.DagsterInstance,
 ) -> Sequence[str | None]:
     if partitions is None:
-        if args.partition or args.first:
-            raise UsageError("this job is not partitioned: drop --partition/--from")
+        if args.partition or args.first or args.days:
+            raise UsageError("this job is not partitioned: drop --partition/--from/--days")
         return [None]
     known = list(partitions.get_partition_keys(dynamic_partitions_store=instance))
     if args.first:
@@ -27,6 +27,9 @@ def partitions_to_run(
         return known[known.index(args.first) : known.index(last) + 1]
     key = args.partition or default_partition(partitions)
     require_partition(key, known)
+    if args.days and key is not None:
+        end = known.index(key) + 1
+        return known[max(0, end - args.days) : end]  # fewer when the calendar starts later
     return [key]
 
 

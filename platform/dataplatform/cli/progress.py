@@ -21,6 +21,7 @@ from dataplatform.cli import output
 class MaterializationSummary(TypedDict):
     rows: object  # the row count metadata value, None if not reported
     path: str | None
+    decision: str | None  # a model's promotion decision, None for other assets
 
 
 @dataclass
@@ -144,7 +145,9 @@ def live_progress() -> Iterator[RunDisplay]:
 def materialization_summary(metadata: Mapping[str, dg.MetadataValue]) -> MaterializationSummary:
     rows = metadata.get("dagster/row_count")
     path = metadata.get("path")
+    decision = metadata.get("decision")
     return {
         "rows": rows.value if rows else None,
         "path": output.relative(str(path.value)) if path else None,
+        "decision": str(decision.value) if decision else None,
     }

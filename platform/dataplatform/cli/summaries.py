@@ -1,6 +1,8 @@
-"""The table that ends each run: every asset written or not, its rows, path and checks."""
+"""The table that ends each run: every asset written or not, its rows, path and checks, then
+each trained model's promotion decision."""
 
 import dagster as dg
+from rich.markup import escape
 from rich.table import Table
 
 from dataplatform.cli import output
@@ -32,6 +34,9 @@ def print_summary(label: str, outcome: RunOutcome) -> None:
             checks_cell(outcome.checks.get(key, [])),
         )
     output.console.print(table)
+    for key, written in outcome.materialized.items():
+        if written["decision"]:
+            output.console.print(f"{key.to_user_string()}: {escape(written['decision'])}")
     output.console.print(f"Run {outcome.run_id} {status}: browse it with [bold]make dev[/].")
 
 
