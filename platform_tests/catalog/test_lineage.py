@@ -1,18 +1,24 @@
 """After real runs of the daily job, DataHub Lite holds the asset graph, schemas and profiles."""
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import dagster as dg
+import duckdb
 import pyarrow.parquet as pq
 import pytest
+from datahub.emitter.mce_builder import make_schema_field_urn
 from datahub.lite.lite_util import get_datahub_lite
 
 from dataplatform import definitions
+from dataplatform.catalog.naming import mart_table
 from dataplatform.defs.resources import datahub_sink, platform_resources
 from dataplatform.demo_api import DemoApiServer
 from dataplatform.settings import PlatformSettings
 from platform_tests.demo_data import DAY
-from platform_tests.events import materialization_metadata
+from platform_tests.events import check_results, materialization_metadata
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -22,12 +28,39 @@ def daily_refresh_job() -> dg.JobDefinition:
     return definitions.defs().resolve_job_def("daily_refresh")
 
 
+def set_platform_env(monkeypatch: pytest.MonkeyPatch, api_url: str, data: Path) -> None:
+    monkeypatch.setenv("DATAPLATFORM_API_URL", api_url)
+    monkeypatch.setenv("DATAPLATFORM_DATA_DIR", str(data))
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+
+
 @pytest.fixture
 def platform_env(demo_api: DemoApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("DATAPLATFORM_API_URL", demo_api.url)
-    monkeypatch.setenv("DATAPLATFORM_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    set_platform_env(monkeypatch, demo_api.url, tmp_path)
     return tmp_path
+
+
+@dataclass(frozen=True)
+class DailyRun:
+    data: Path
+    result: dg.ExecuteInProcessResult
+
+
+@pytest.fixture(scope="module")
+def daily_run(
+    demo_api: DemoApiServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DailyRun]:
+    """One in-process daily refresh (the embedded default: DataHub Lite, the DuckDB mart),
+    read by the tests below; its settings stay in the environment while they run."""
+    data = tmp_path_factory.mktemp("daily_run")
+    with pytest.MonkeyPatch.context() as monkeypatch, dg.instance_for_test() as instance:
+        set_platform_env(monkeypatch, demo_api.url, data)
+        result = daily_refresh_job().execute_in_process(
+            partition_key=DAY,
+            instance=instance,
+            resources=platform_resources(PlatformSettings.from_environment()),
+        )
+        yield DailyRun(data, result)
 
 
 def lite_entities(data: Path) -> dict[str, dict]:
@@ -36,7 +69,7 @@ def lite_entities(data: Path) -> dict[str, dict]:
         read_only=True,
     )
     try:
-        return {urn: lite.get(urn, aspects=None) for urn in lite.list_ids()}
+        return {urn: cast(dict, lite.get(urn, aspects=None)) for urn in lite.list_ids()}
     finally:
         lite.close()
 
@@ -59,11 +92,23 @@ def dagster_lineage(
     }
 
 
+def dataset_urns() -> dict[dg.AssetKey, str]:
+    """Each asset's dataset in the catalog: a Parquet asset's on the orchestrator's platform,
+    a mart table's on the mart's database platform."""
+    settings = PlatformSettings.from_environment()
+    naming = datahub_sink(settings).naming
+    graph = definitions.defs().resolve_asset_graph()
+    return {
+        key: naming.table_urn(mart_table(settings.mart, key.path[-1]))
+        if graph.get(key).group_name == "mart"
+        else naming.dataset_urn(key)
+        for key in graph.get_all_asset_keys()
+    }
+
+
 def catalog_lineage(entities: dict[str, dict]) -> dict[str, set[str]]:
-    naming = datahub_sink(PlatformSettings.from_environment()).naming
     datasets = {urn: e for urn, e in entities.items() if urn.startswith("urn:li:dataset:")}
-    every_asset = definitions.defs().resolve_asset_graph().get_all_asset_keys()
-    name_of = {naming.dataset_urn(key): ".".join(key.path) for key in every_asset}
+    name_of = {urn: ".".join(key.path) for key, urn in dataset_urns().items()}
     return {
         name_of[urn]: {
             name_of[upstream["dataset"]]
@@ -74,22 +119,17 @@ def catalog_lineage(entities: dict[str, dict]) -> dict[str, set[str]]:
 
 
 def test_daily_run_puts_the_asset_graph_with_schemas_and_profiles_in_datahub_lite(
-    platform_env: Path,
+    daily_run: DailyRun,
 ) -> None:
-    with dg.instance_for_test() as instance:
-        result = daily_refresh_job().execute_in_process(
-            partition_key=DAY,
-            instance=instance,
-            resources=platform_resources(PlatformSettings.from_environment()),
-        )
+    result = daily_run.result
     assert result.success
 
-    entities = lite_entities(platform_env)
+    entities = lite_entities(daily_run.data)
     assert catalog_lineage(entities) == dagster_lineage(result)
 
     naming = datahub_sink(PlatformSettings.from_environment()).naming
     listens = entities[naming.dataset_urn(dg.AssetKey(["cleaned", "listens"]))]
-    parquet = pq.read_table(platform_env / "cleaned" / "listens" / f"{DAY}.parquet")
+    parquet = pq.read_table(daily_run.data / "cleaned" / "listens" / f"{DAY}.parquet")
     fields = {f["fieldPath"]: f["nullable"] for f in listens["schemaMetadata"]["fields"]}
     assert fields == {field.name: field.nullable for field in parquet.schema}
     assert listens["datasetProfile"]["rowCount"] == parquet.num_rows
@@ -102,6 +142,74 @@ def test_daily_run_puts_the_asset_graph_with_schemas_and_profiles_in_datahub_lit
     assert listens["ownership"]["owners"][0]["owner"] == "urn:li:corpGroup:data-platform"
     metadata = materialization_metadata(result, "cleaned", "listens")
     assert metadata["datahub/delivery"].value == "sent"
+
+
+def mart_columns(data: Path, table: str) -> dict[str, tuple[str, bool]]:
+    with duckdb.connect(str(data / "mart.duckdb"), read_only=True) as mart:
+        rows = mart.execute(
+            "SELECT column_name, data_type, is_nullable FROM information_schema.columns"
+            " WHERE table_name = ? ORDER BY ordinal_position",
+            [table],
+        ).fetchall()
+    return {name: (kind, nullable == "YES") for name, kind, nullable in rows}
+
+
+def test_mart_tables_are_duckdb_datasets_with_their_schema_and_lineage_to_the_parquet(
+    daily_run: DailyRun,
+) -> None:
+    entities = lite_entities(daily_run.data)
+    urns = dataset_urns()
+    listens_urn = urns[dg.AssetKey(["mart", "listens"])]
+    assert listens_urn.startswith("urn:li:dataset:(urn:li:dataPlatform:duckdb,mart.main.listens,")
+    listens = entities[listens_urn]
+
+    schema = listens["schemaMetadata"]
+    assert schema["platform"] == "urn:li:dataPlatform:duckdb"
+    assert {
+        field["fieldPath"]: (field["nativeDataType"], field["nullable"])
+        for field in schema["fields"]
+    } == mart_columns(daily_run.data, "listens")
+
+    parquet = urns[dg.AssetKey(["cleaned", "listens"])]
+    assert [u["dataset"] for u in listens["upstreamLineage"]["upstreams"]] == [parquet]
+    column_lineage = {
+        lineage["downstreams"][0]: lineage["upstreams"]
+        for lineage in listens["upstreamLineage"]["fineGrainedLineages"]
+    }
+    copied = set(pq.read_schema(daily_run.data / "cleaned" / "listens" / f"{DAY}.parquet").names)
+    assert column_lineage == {
+        make_schema_field_urn(listens_urn, column): [make_schema_field_urn(parquet, column)]
+        for column in copied
+    }  # `day` is the partition's, not a copied column
+
+    users_urn = urns[dg.AssetKey(["mart", "users"])]
+    users_lineage = {
+        lineage["downstreams"][0]: lineage["upstreams"]
+        for lineage in entities[users_urn]["upstreamLineage"]["fineGrainedLineages"]
+    }
+    cleaned_users = urns[dg.AssetKey(["cleaned", "users"])]
+    assert users_lineage[make_schema_field_urn(users_urn, "valid_from")] == [
+        make_schema_field_urn(cleaned_users, "updated_at")
+    ]
+    assert make_schema_field_urn(users_urn, "is_current") not in users_lineage
+
+    job = entities[dataset_job_urn(dg.AssetKey(["mart", "listens"]))]
+    assert job["dataJobInputOutput"]["inputDatasets"] == [parquet]
+    assert job["dataJobInputOutput"]["outputDatasets"] == [listens_urn]
+    metadata = materialization_metadata(daily_run.result, "mart", "listens")
+    assert metadata["datahub/urn"].value == listens_urn
+    assert metadata["datahub/delivery"].value == "sent"
+
+
+def test_the_mart_checks_pass_on_a_real_day(daily_run: DailyRun) -> None:
+    checks = check_results(daily_run.result, "mart")
+    # Six tables published (no model trained yet): reconcile and key each, references for three.
+    assert len(checks) == 6 * 2 + 3
+    assert {check for check, passed in checks.items() if not passed} == set()
+
+
+def dataset_job_urn(key: dg.AssetKey) -> str:
+    return datahub_sink(PlatformSettings.from_environment()).naming.job_urn(key)
 
 
 def raw_and_cleaned_keys() -> set[dg.AssetKey]:

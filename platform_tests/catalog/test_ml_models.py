@@ -1,5 +1,6 @@
 """Models in DataHub Lite: the group, the version with its hyperparameters, metrics and lineage."""
 
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -7,6 +8,7 @@ from datahub.lite.lite_util import get_datahub_lite
 
 from dataplatform.catalog.ml_models import describe_model, model_group_urn, model_urn
 from dataplatform.catalog.sink import DataHubSink, Delivery
+from dataplatform.models.cards import CardBaseline, ModelCard, TrainingData
 
 LISTENS = dg.AssetKey(["cleaned", "listens"])
 TRACKS = dg.AssetKey(["cleaned", "tracks"])
@@ -97,3 +99,49 @@ def test_an_unreachable_catalog_spools_the_model_metadata(tmp_path: Path) -> Non
     assert delivery.status == "spooled"
     [batch] = sink.spool.pending()
     assert model_urn("track_recommender", "1", "PROD") in batch.read_text()
+
+
+def test_a_version_with_a_card_carries_it_as_properties_and_model_card_aspects(
+    tmp_path: Path,
+) -> None:
+    lite_path = tmp_path / "lite.sqlite"
+    sink = DataHubSink(kind="lite", lite_path=str(lite_path), spool_dir=str(tmp_path / "spool"))
+    card = ModelCard(
+        model_name="track_recommender",
+        version="4",
+        summary="Top-10 tracks per user.",
+        training_data=TrainingData("cleaned/listens", ("2026-12-04",), {"training": 3567}),
+        metrics={"precision_at_10": 0.03},
+        baseline=CardBaseline("popularity", "precision_at_10", 0.0252, 0.03),
+        decision="promoted version 4",
+        intended_use="Daily recommendations.",
+        known_limits=("Co-listening only.", "Top 5,000 tracks."),
+        per_slice={"users with 1-2 plays before": {"precision_at_10": 0.02}},
+    )
+
+    describe_model(
+        sink,
+        model_name="track_recommender",
+        version=4,
+        hyperparameters={},
+        metrics={"precision_at_10": 0.03},
+        training_assets=[LISTENS],
+        description="Top-10 tracks per user.",
+        card=card,
+    )
+
+    model = read_lite(lite_path, model_urn("track_recommender", "4", "PROD"))
+    properties = model["mlModelProperties"]
+    assert properties["description"] == card.markdown()
+    assert properties["customProperties"] == {
+        "training_assets": "cleaned/listens",
+        **card.properties(),
+    }
+    assert properties["customProperties"]["card.training_data.rows.training"] == "3567"
+    assert model["intendedUse"]["primaryUses"] == ["Daily recommendations."]
+    caveats = model["mlModelCaveatsAndRecommendations"]["caveats"]["caveatDescription"]
+    assert caveats == "Co-listening only.\nTop 5,000 tracks."
+    analyses = model["mlModelQuantitativeAnalyses"]
+    assert json.loads(analyses["intersectionalResults"]) == {
+        "users with 1-2 plays before": {"precision_at_10": 0.02}
+    }

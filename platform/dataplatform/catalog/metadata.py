@@ -1,7 +1,9 @@
 """The one place that turns what the platform did into DataHub metadata (MCPs).
 
 `dataset_mcps` describes a written table (properties, schema, lineage, profile, ownership,
-tags, browse path) and the DataJob that computed it; `run_mcps` describes a finished Dagster
+tags, browse path) and the DataJob that computed it; `sql_table_mcps` does the same for a
+table the mart published into its database (platform `duckdb` or `postgres`, the database's
+own column types, lineage to the Parquet asset it copies); `run_mcps` describes a finished Dagster
 run as a DataProcessInstance with its outcome. The IO manager, the run-status sensors and
 the model code all build their metadata here; the `DataHubSink` resource delivers it.
 """
@@ -18,6 +20,7 @@ from datahub.api.entities.dataprocess.dataprocess_instance import (
     InstanceRunResult,
 )
 from datahub.emitter.mce_builder import (
+    make_data_platform_urn,
     make_group_urn,
     make_schema_field_urn,
     make_tag_urn,
@@ -26,7 +29,7 @@ from datahub.emitter.mce_builder import (
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.metadata.urns import DataFlowUrn, DatasetUrn
 
-from dataplatform.catalog.naming import ORCHESTRATOR, CatalogNaming
+from dataplatform.catalog.naming import ORCHESTRATOR, CatalogNaming, SqlTable
 from dataplatform.catalog.profile import TableProfile
 
 MCP = MetadataChangeProposalWrapper
@@ -50,6 +53,33 @@ class WrittenDataset:
     tags: Mapping[str, str] = field(default_factory=dict)
     upstream: Sequence[dg.AssetKey] = ()
     column_lineage: dg.TableColumnLineage | None = None
+
+
+@dataclass(frozen=True)
+class SqlColumn:
+    name: str
+    data_type: str  # as the database reports it
+    nullable: bool
+
+
+@dataclass(frozen=True)
+class PublishedSqlTable:
+    """A table the mart published into its database for a day, as the database holds it."""
+
+    key: dg.AssetKey
+    table: SqlTable
+    columns: Sequence[SqlColumn]
+    row_count: int
+    location: str  # the database, without credentials
+    run_id: str
+    written_at: datetime
+    partition: str | None = None
+    description: str | None = None
+    group: str | None = None
+    owners: Sequence[str] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+    upstream: Sequence[dg.AssetKey] = ()
+    column_lineage: dg.TableColumnLineage | None = None  # the columns copied as they are
 
 
 @dataclass(frozen=True)
@@ -105,19 +135,57 @@ def dataset_mcps(written: WrittenDataset, naming: CatalogNaming) -> list[MCP]:
         _schema(written, naming),
         _profile(written),
         dh.BrowsePathsV2Class(path=[dh.BrowsePathEntryClass(id=written.group or "default")]),
-        dh.GlobalTagsClass(
-            tags=[
-                dh.TagAssociationClass(tag=make_tag_urn(_tag(k, v)))
-                for k, v in written.tags.items()
-            ]
-        ),
     ]
-    if written.owners:
-        aspects.append(_ownership(written.owners))
-    if written.upstream:
-        aspects.append(_upstream_lineage(written, naming))
+    aspects += _governance(
+        urn, written.tags, written.owners, written.upstream, written.column_lineage, naming
+    )
     mcps = [MCP(entityUrn=urn, aspect=aspect) for aspect in aspects]
-    return mcps + _job_mcps(written, naming)
+    return mcps + _job_mcps(written.key, urn, written.upstream, written.description, naming)
+
+
+def sql_table_mcps(published: PublishedSqlTable, naming: CatalogNaming) -> list[MCP]:
+    urn = naming.table_urn(published.table)
+    aspects: list[dh._Aspect] = [
+        dh.StatusClass(removed=False),
+        _sql_properties(published, naming),
+        _sql_schema(published),
+        dh.DatasetProfileClass(
+            timestampMillis=_millis(published.written_at),
+            rowCount=published.row_count,
+            columnCount=len(published.columns),
+            partitionSpec=_partition_spec(None),  # the whole table, every day published
+        ),
+        dh.BrowsePathsV2Class(
+            path=[dh.BrowsePathEntryClass(id=part) for part in published.table.name.split(".")[:-1]]
+        ),
+        dh.SubTypesClass(typeNames=["Table"]),
+    ]
+    aspects += _governance(
+        urn, published.tags, published.owners, published.upstream, published.column_lineage, naming
+    )
+    mcps = [MCP(entityUrn=urn, aspect=aspect) for aspect in aspects]
+    return mcps + _job_mcps(published.key, urn, published.upstream, published.description, naming)
+
+
+def _governance(
+    urn: str,
+    tags: Mapping[str, str],
+    owners: Sequence[str],
+    upstream: Sequence[dg.AssetKey],
+    column_lineage: dg.TableColumnLineage | None,
+    naming: CatalogNaming,
+) -> list[dh._Aspect]:
+    """The tags, owners and lineage every dataset the platform writes carries."""
+    aspects: list[dh._Aspect] = [
+        dh.GlobalTagsClass(
+            tags=[dh.TagAssociationClass(tag=make_tag_urn(_tag(k, v))) for k, v in tags.items()]
+        )
+    ]
+    if owners:
+        aspects.append(_ownership(owners))
+    if upstream:
+        aspects.append(_upstream_lineage(urn, upstream, column_lineage, naming))
+    return aspects
 
 
 def run_mcps(run: FinishedRun, naming: CatalogNaming) -> list[MCP]:
@@ -180,6 +248,93 @@ def _schema(written: WrittenDataset, naming: CatalogNaming) -> dh.SchemaMetadata
             for arrow_field in written.schema
         ],
     )
+
+
+def _sql_properties(
+    published: PublishedSqlTable, naming: CatalogNaming
+) -> dh.DatasetPropertiesClass:
+    custom = {
+        "dagster_asset_key": published.key.to_user_string(),
+        "partition": published.partition or "",
+        "run_id": published.run_id,
+        "dagster_run_url": naming.run_url(published.run_id),
+        "row_count": str(published.row_count),
+        "database": published.location,
+        "materialized_at": published.written_at.isoformat(),
+    }
+    return dh.DatasetPropertiesClass(
+        name=published.table.table,
+        qualifiedName=published.table.name,
+        description=published.description,
+        customProperties=custom,
+        externalUrl=naming.asset_url(published.key),
+        lastModified=dh.TimeStampClass(time=_millis(published.written_at)),
+    )
+
+
+def _sql_schema(published: PublishedSqlTable) -> dh.SchemaMetadataClass:
+    return dh.SchemaMetadataClass(
+        schemaName=published.table.name,
+        platform=make_data_platform_urn(published.table.platform),
+        version=0,
+        hash="",
+        platformSchema=dh.OtherSchemaClass(
+            rawSchema=", ".join(f"{c.name} {c.data_type}" for c in published.columns)
+        ),
+        fields=[
+            dh.SchemaFieldClass(
+                fieldPath=column.name,
+                type=dh.SchemaFieldDataTypeClass(type=_sql_field_type(column.data_type)),
+                nativeDataType=column.data_type,
+                nullable=column.nullable,
+            )
+            for column in published.columns
+        ],
+    )
+
+
+# The numeric type names DuckDB and PostgreSQL report in information_schema.
+SQL_NUMBERS = (
+    "bigint",
+    "integer",
+    "smallint",
+    "tinyint",
+    "hugeint",
+    "ubigint",
+    "uinteger",
+    "double",
+    "real",
+    "float",
+    "numeric",
+    "decimal",
+)
+
+
+def _sql_field_type(
+    data_type: str,
+) -> (
+    dh.BooleanTypeClass
+    | dh.NumberTypeClass
+    | dh.TimeTypeClass
+    | dh.DateTypeClass
+    | dh.StringTypeClass
+    | dh.ArrayTypeClass
+    | dh.BytesTypeClass
+):
+    name = data_type.lower()
+    if name.startswith("bool"):
+        return dh.BooleanTypeClass()
+    if name.startswith(SQL_NUMBERS):
+        return dh.NumberTypeClass()
+    if name.startswith("timestamp"):
+        return dh.TimeTypeClass()
+    if name == "date":
+        return dh.DateTypeClass()
+    if name.startswith(("varchar", "text", "character", "uuid", "json")):
+        return dh.StringTypeClass()
+    if name.endswith("[]") or name.startswith("array"):
+        return dh.ArrayTypeClass()
+    return dh.BytesTypeClass()
 
 
 def _field_type(
@@ -263,23 +418,28 @@ def _tag(key: str, value: str) -> str:
     return f"{key}:{value}" if value else key
 
 
-def _upstream_lineage(written: WrittenDataset, naming: CatalogNaming) -> dh.UpstreamLineageClass:
-    urn = naming.dataset_urn(written.key)
+def _upstream_lineage(
+    urn: str,
+    upstream: Sequence[dg.AssetKey],
+    column_lineage: dg.TableColumnLineage | None,
+    naming: CatalogNaming,
+) -> dh.UpstreamLineageClass:
+    """`urn`'s upstream assets (Parquet datasets of the orchestrator's platform)."""
     return dh.UpstreamLineageClass(
         upstreams=[
             dh.UpstreamClass(
                 dataset=naming.dataset_urn(key), type=dh.DatasetLineageTypeClass.TRANSFORMED
             )
-            for key in written.upstream
+            for key in upstream
         ],
-        fineGrainedLineages=_column_lineage(written, urn, naming) or None,
+        fineGrainedLineages=_column_lineage(urn, column_lineage, naming) or None,
     )
 
 
 def _column_lineage(
-    written: WrittenDataset, urn: str, naming: CatalogNaming
+    urn: str, column_lineage: dg.TableColumnLineage | None, naming: CatalogNaming
 ) -> list[dh.FineGrainedLineageClass]:
-    if written.column_lineage is None:
+    if column_lineage is None:
         return []
     return [
         dh.FineGrainedLineageClass(
@@ -291,28 +451,35 @@ def _column_lineage(
             downstreamType=dh.FineGrainedLineageDownstreamTypeClass.FIELD,
             downstreams=[make_schema_field_urn(urn, column)],
         )
-        for column, deps in written.column_lineage.deps_by_column.items()
+        for column, deps in column_lineage.deps_by_column.items()
     ]
 
 
-def _job_mcps(written: WrittenDataset, naming: CatalogNaming) -> list[MCP]:
-    job_urn = naming.job_urn(written.key)
+def _job_mcps(
+    key: dg.AssetKey,
+    urn: str,
+    upstream: Sequence[dg.AssetKey],
+    description: str | None,
+    naming: CatalogNaming,
+) -> list[MCP]:
+    """The asset's computation: a DataJob of the code location's DataFlow, writing `urn`."""
+    job_urn = naming.job_urn(key)
     return [
         MCP(entityUrn=naming.flow_urn, aspect=dh.DataFlowInfoClass(name=naming.flow_id)),
         MCP(
             entityUrn=job_urn,
             aspect=dh.DataJobInfoClass(
-                name=naming.dataset_name(written.key),
+                name=naming.dataset_name(key),
                 type="DAGSTER_ASSET",
-                description=written.description,
-                externalUrl=naming.asset_url(written.key),
+                description=description,
+                externalUrl=naming.asset_url(key),
             ),
         ),
         MCP(
             entityUrn=job_urn,
             aspect=dh.DataJobInputOutputClass(
-                inputDatasets=[naming.dataset_urn(key) for key in written.upstream],
-                outputDatasets=[naming.dataset_urn(written.key)],
+                inputDatasets=[naming.dataset_urn(up) for up in upstream],
+                outputDatasets=[urn],
             ),
         ),
     ]

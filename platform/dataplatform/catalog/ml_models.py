@@ -4,9 +4,12 @@ The URNs are those DataHub's own MLflow source uses (platform `mlflow`, a versio
 `<model>_<version>`), so this metadata and the daily MLflow ingestion describe the same
 entities. Lineage to the training data goes two ways DataHub understands: the model's
 `trainingData` lists the training datasets, and its training job is the Dagster asset's
-DataJob, whose inputs are those datasets (the same URNs the IO manager writes).
+DataJob, whose inputs are those datasets (the same URNs the IO manager writes). A version's
+model card is its description (Markdown), its `card.*` custom properties, and DataHub's own
+model-card aspects: intended use, caveats, and the per-class and per-slice results.
 """
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +21,7 @@ from datahub.emitter.mcp import MetadataChangeProposalWrapper
 
 from dataplatform.catalog.naming import CatalogNaming
 from dataplatform.catalog.sink import DataHubSink, Delivery
+from dataplatform.models.cards import ModelCard
 
 MCP = MetadataChangeProposalWrapper
 MODEL_PLATFORM = "mlflow"
@@ -36,6 +40,7 @@ class ModelVersion:
     training_assets: Sequence[dg.AssetKey] = ()
     model_asset: dg.AssetKey | None = None
     trained_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    card: ModelCard | None = None
 
 
 def model_group_urn(model_name: str, env: str) -> str:
@@ -56,8 +61,10 @@ def describe_model(
     training_assets: Sequence[dg.AssetKey],
     description: str,
     model_asset: dg.AssetKey | None = None,
+    card: ModelCard | None = None,
 ) -> Delivery:
-    """Emit a model version (and its group) to the catalog, spooled if DataHub is unreachable."""
+    """Emit a model version (and its group, and its card if given) to the catalog, spooled if
+    DataHub is unreachable."""
     described = ModelVersion(
         model_name=model_name,
         version=str(version),
@@ -66,6 +73,7 @@ def describe_model(
         metrics=metrics,
         training_assets=tuple(training_assets),
         model_asset=model_asset,
+        card=card,
     )
     return datahub.emit(model_mcps(described, datahub.naming))
 
@@ -79,6 +87,7 @@ def model_mcps(model: ModelVersion, naming: CatalogNaming) -> list[MCP]:
         MCP(entityUrn=version_urn, aspect=dh.StatusClass(removed=False)),
         MCP(entityUrn=version_urn, aspect=_model_properties(model, group_urn, jobs)),
         MCP(entityUrn=version_urn, aspect=_training_data(model, naming)),
+        *_card_mcps(version_urn, model.card),
         *_training_job_mcps(model, naming),
     ]
 
@@ -97,7 +106,7 @@ def _model_properties(
 ) -> dh.MLModelPropertiesClass:
     return dh.MLModelPropertiesClass(
         name=f"{model.model_name}{VERSION_SEPARATOR}{model.version}",
-        description=model.description or None,
+        description=model.card.markdown() if model.card else model.description or None,
         version=dh.VersionTagClass(versionTag=model.version),
         hyperParams=[
             dh.MLHyperParamClass(name=name, value=str(value))
@@ -110,9 +119,27 @@ def _model_properties(
         trainingJobs=jobs,
         created=dh.TimeStampClass(time=_millis(model.trained_at)),
         customProperties={
-            "training_assets": ",".join(key.to_user_string() for key in model.training_assets)
+            "training_assets": ",".join(key.to_user_string() for key in model.training_assets),
+            **(model.card.properties() if model.card else {}),
         },
     )
+
+
+def _card_mcps(version_urn: str, card: ModelCard | None) -> list[MCP]:
+    if card is None:
+        return []
+    results = card.as_dict()
+    aspects = [
+        dh.IntendedUseClass(primaryUses=[card.intended_use]),
+        dh.CaveatsAndRecommendationsClass(
+            caveats=dh.CaveatDetailsClass(caveatDescription="\n".join(card.known_limits))
+        ),
+        dh.QuantitativeAnalysesClass(
+            unitaryResults=json.dumps(results["per_class"]),
+            intersectionalResults=json.dumps(results["per_slice"]),
+        ),
+    ]
+    return [MCP(entityUrn=version_urn, aspect=aspect) for aspect in aspects]
 
 
 def _training_data(model: ModelVersion, naming: CatalogNaming) -> dh.TrainingDataClass:

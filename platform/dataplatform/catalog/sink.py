@@ -9,6 +9,7 @@ in order; with `strict`, the failure fails the step instead.
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,14 @@ from datahub.emitter.rest_emitter import DatahubRestEmitter
 from datahub.lite.lite_util import get_datahub_lite
 from filelock import FileLock
 
-from dataplatform.catalog.metadata import FinishedRun, dataset_mcps, describe_output, run_mcps
+from dataplatform.catalog.metadata import (
+    FinishedRun,
+    PublishedSqlTable,
+    dataset_mcps,
+    describe_output,
+    run_mcps,
+    sql_table_mcps,
+)
 from dataplatform.catalog.naming import CatalogNaming
 from dataplatform.catalog.profile import TableProfile
 from dataplatform.catalog.spool import Spool
@@ -38,6 +46,11 @@ class Delivery:
 
     status: str  # "sent", "spooled" or "disabled"
     detail: str = ""
+
+    def metadata(self, urn: str) -> dict[str, str]:
+        """What a materialisation says about the delivery of its dataset `urn`."""
+        detail = {"datahub/detail": self.detail} if self.status == "spooled" else {}
+        return {"datahub/urn": urn, "datahub/delivery": self.status, **detail}
 
 
 class DataHubSink(dg.ConfigurableResource):
@@ -91,10 +104,19 @@ class DataHubSink(dg.ConfigurableResource):
         manager makes: never fails the write unless the sink is strict."""
         written = describe_output(context, schema, profile, uri)
         delivery = self.emit(dataset_mcps(written, self.naming))
+        return delivery.metadata(self.naming.dataset_urn(context.asset_key))
+
+    def record_tables(
+        self, tables: Sequence[PublishedSqlTable]
+    ) -> dict[dg.AssetKey, dict[str, str]]:
+        """Describes the tables the mart just committed (one batch for a day's transaction);
+        returns what each materialisation should say. Never fails the publication unless the
+        sink is strict."""
+        delivery = self.emit(
+            [mcp for table in tables for mcp in sql_table_mcps(table, self.naming)]
+        )
         return {
-            "datahub/urn": self.naming.dataset_urn(context.asset_key),
-            "datahub/delivery": delivery.status,
-            **({"datahub/detail": delivery.detail} if delivery.status == "spooled" else {}),
+            table.key: delivery.metadata(self.naming.table_urn(table.table)) for table in tables
         }
 
     def record_run(self, run: FinishedRun) -> Delivery:
