@@ -1,5 +1,7 @@
 """The Parquet IO manager: round trips, partitions, projections, atomicity, metadata."""
 
+import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -143,6 +145,27 @@ def test_failed_write_keeps_the_previous_version_and_leaves_no_temporary(
 
     assert path.read_bytes() == before
     assert sorted(p.name for p in path.parent.iterdir()) == ["2026-01-01.parquet"]
+
+
+def test_a_write_removes_the_temporaries_a_killed_process_left_but_not_a_recent_one(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "daily_numbers"
+    folder.mkdir()
+    abandoned = folder / ".2026-01-01.parquet.0123abcd.tmp"
+    recent = folder / ".2026-01-01.parquet.4567ef01.tmp"
+    other_day = folder / ".2026-01-02.parquet.89ab.tmp"
+    for temporary in (abandoned, recent, other_day):
+        temporary.write_bytes(b"PAR1 half a file")
+    long_ago = time.time() - parquet_io_manager.ABANDONED_TEMPORARY_SECONDS - 60
+    for temporary in (abandoned, other_day):
+        os.utime(temporary, (long_ago, long_ago))
+
+    materialize_days(ParquetIOManager(base_path=str(tmp_path)), "2026-01-01")
+
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        ["2026-01-01.parquet", recent.name, other_day.name]
+    )
 
 
 def test_non_dataframe_output_is_refused_with_the_asset_named(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 import logging
 import math
 import multiprocessing
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -11,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 from dataplatform.demo_api import DemoApiConfig, DemoApiServer, FaultConfig
-from dataplatform.resources.api_pages import SourceApiConfigError, SourceApiError
+from dataplatform.resources.api_pages import PageReader, SourceApiConfigError, SourceApiError
 from dataplatform.resources.source_api import SourceApiClient
 from platform_tests.demo_data import DAY, SMALL
 
@@ -114,6 +115,55 @@ def test_retry_after_is_honoured(caplog: pytest.LogCaptureFixture) -> None:
         client(api, page_size=10_000).fetch_day("tracks", DAY)
 
     assert "HTTP 429; retrying in 0.4s" in caplog.text
+
+
+def test_a_long_retry_after_is_capped_and_the_cap_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with (
+        faulty_api(
+            fail_first_attempts=1, fail_first_kind="rate_limit", retry_after_seconds=300
+        ) as api,
+        caplog.at_level(logging.WARNING),
+    ):
+        extract = client(api, page_size=10_000, max_retry_after_seconds=0.2).fetch_day(
+            "tracks", DAY
+        )
+
+    assert extract.retries == 1
+    assert "HTTP 429; retrying in 0.2s (the server asked 300s)" in caplog.text
+
+
+def test_retries_are_logged_as_they_happen_even_when_the_extraction_fails(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    faults = {"fail_first_attempts": 3, "fail_first_kind": "error", "retry_after_seconds": 0.05}
+    with (
+        faulty_api(**faults) as api,
+        caplog.at_level(logging.WARNING),
+        pytest.raises(SourceApiError),
+    ):
+        client(api, max_attempts=3).fetch_day("tracks", DAY)
+
+    assert caplog.text.count(f"GET /tracks day={DAY} page=1: HTTP 500; retrying in") == 2
+
+
+def test_a_page_after_the_first_that_cannot_connect_names_the_last_error() -> None:
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    reader = client_reader(f"http://127.0.0.1:{port}", max_attempts=2)
+
+    with reader.client() as http, pytest.raises(SourceApiError) as raised:
+        reader.read(http, "tracks", DAY, page=2, on_retry=lambda note: None)
+
+    message = str(raised.value)
+    assert f"GET /tracks day={DAY} page=2: gave up after 2 attempts; last error:" in message
+    assert "onnect" in message.split("last error:")[1]
+
+
+def client_reader(url: str, **settings: object) -> PageReader:
+    return SourceApiClient(base_url=url, **{**FAST_RETRIES, **settings}).page_reader()
 
 
 def test_token_is_sent_and_its_absence_is_a_configuration_error() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -24,8 +24,6 @@ from tenacity import (
 )
 
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
-# The server's Retry-After is obeyed, up to this bound against a misbehaving server.
-MAX_RETRY_AFTER_SECONDS = 300.0
 
 
 class SourceApiError(RuntimeError):
@@ -64,6 +62,8 @@ class PageReader:
     max_attempts: int
     backoff_seconds: float
     max_backoff_seconds: float
+    # The server's Retry-After is obeyed up to this bound, against a misbehaving server.
+    max_retry_after_seconds: float
 
     def client(self) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
@@ -78,27 +78,31 @@ class PageReader:
             ) from error
 
     def read(
-        self, http: httpx.Client, endpoint: str, day: str, page: int, retries: list[str]
+        self,
+        http: httpx.Client,
+        endpoint: str,
+        day: str,
+        page: int,
+        on_retry: Callable[[str], None],
     ) -> Page:
-        """The page, retried on transient failures; each retry is noted in `retries`."""
+        """The page, retried on transient failures; `on_retry` hears of each retry before
+        its wait."""
         where = f"GET /{endpoint} day={day} page={page}"
         retrying = Retrying(
             retry=retry_if_exception(partial(_is_transient, first_page=page == 1)),
             stop=stop_after_attempt(self.max_attempts),
             wait=self._wait,
-            before_sleep=lambda state: retries.append(_retry_note(where, state)),
+            before_sleep=lambda state: on_retry(_retry_note(where, state)),
             reraise=True,
         )
         try:
             return retrying(self._request_page, http, endpoint, day, page)
-        except httpx.ConnectError as error:
-            if page == 1:
+        except (RetryableFailure, httpx.TransportError) as error:
+            if page == 1 and isinstance(error, httpx.ConnectError):
                 raise SourceApiConfigError(
                     f"cannot reach the source API at {self.base_url} ({error}): is it running?"
                     " Otherwise fix the source_api base_url setting (DATAPLATFORM_API_URL)"
                 ) from None
-            raise SourceApiError(f"{where}: gave up after {self.max_attempts} attempts") from None
-        except (RetryableFailure, httpx.TransportError) as error:
             raise SourceApiError(
                 f"{where}: gave up after {self.max_attempts} attempts; last error: {error}"
             ) from None
@@ -116,7 +120,7 @@ class PageReader:
         )(state)
         error = state.outcome.exception() if state.outcome else None
         retry_after = getattr(error, "retry_after", None) or 0.0
-        return max(backoff, min(retry_after, MAX_RETRY_AFTER_SECONDS))
+        return max(backoff, min(retry_after, self.max_retry_after_seconds))
 
 
 def _is_transient(error: BaseException, first_page: bool) -> bool:
@@ -129,8 +133,10 @@ def _is_transient(error: BaseException, first_page: bool) -> bool:
 
 def _retry_note(where: str, state: RetryCallState) -> str:
     error = state.outcome.exception() if state.outcome else None
+    asked = getattr(error, "retry_after", None) or 0.0
+    capped = f" (the server asked {asked:.0f}s)" if asked > state.upcoming_sleep else ""
     return (
-        f"{where}: {error}; retrying in {state.upcoming_sleep:.1f}s"
+        f"{where}: {error}; retrying in {state.upcoming_sleep:.1f}s{capped}"
         f" (attempt {state.attempt_number + 1})"
     )
 

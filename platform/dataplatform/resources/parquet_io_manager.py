@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeAlias
 
 import dagster as dg
@@ -21,6 +25,9 @@ from dataplatform.catalog.sink import DataHubSink
 # Input metadata keys understood by `load_input` (set them on `AssetIn(metadata=...)`).
 COLUMNS = "columns"
 ALLOW_MISSING_PARTITIONS = "allow_missing_partitions"
+
+# A temporary older than this was abandoned by a killed process: no write takes so long.
+ABANDONED_TEMPORARY_SECONDS = 6 * 3600
 
 # The metadata `handle_output` adds to a materialisation.
 OutputMetadata: TypeAlias = dict[str, int | str | dg.TableSchema | dg.MetadataValue]
@@ -150,6 +157,7 @@ class ParquetIOManager(dg.ConfigurableIOManager):
 def _temporary_sibling(path: UPath) -> Iterator[UPath]:
     """A temporary file next to `path`, moved onto it only if the block completes."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned_temporaries(path)
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
         yield temporary
@@ -157,6 +165,18 @@ def _temporary_sibling(path: UPath) -> Iterator[UPath]:
     finally:
         if temporary.exists():
             temporary.unlink()
+
+
+def _remove_abandoned_temporaries(path: UPath) -> None:
+    """Removes the temporaries of `path` that a killed process left behind (a `finally` does
+    not run after kill -9). Only old ones: a younger one may be another run's write."""
+    if not _is_local(path):
+        return
+    abandoned_before = time.time() - ABANDONED_TEMPORARY_SECONDS
+    for temporary in Path(path.path).parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            if temporary.stat().st_mtime < abandoned_before:
+                temporary.unlink()
 
 
 def _as_arrow(obj: object, asset_key: dg.AssetKey) -> pa.Table:

@@ -1,5 +1,6 @@
 """The source API resource: one day of an endpoint, read in parallel, retried, as Arrow."""
 
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -36,9 +37,9 @@ class SourceApiClient(dg.ConfigurableResource):
     """Reads one day of an endpoint: the first page, then the rest on `concurrency` threads.
 
     Threads run in parallel because parsing a page happens in polars, outside the GIL (see
-    `parse_page`). Retries use exponential backoff with jitter and honour `Retry-After`. The
-    token is sent as a bearer header only; it never appears in URLs, logs, errors or
-    metadata.
+    `parse_page`). Retries use exponential backoff with jitter and honour `Retry-After` up to
+    `max_retry_after_seconds`; each is logged as it happens. The token is sent as a bearer
+    header only; it never appears in URLs, logs, errors or metadata.
     """
 
     base_url: str
@@ -49,25 +50,24 @@ class SourceApiClient(dg.ConfigurableResource):
     max_attempts: int = 6
     backoff_seconds: float = 0.5
     max_backoff_seconds: float = 30.0
+    max_retry_after_seconds: float = 60.0
 
     def fetch_day(self, endpoint: str, day: str) -> Extract:
         self._check_settings()
         started = time.perf_counter()
-        reader = self._reader()
-        retries: list[str] = []
+        reader = self.page_reader()
+        retries = RetryLog()
         with reader.client() as http, cyclic_gc_paused():
-            read = partial(reader.read, http, endpoint, day, retries=retries)
+            read = partial(reader.read, http, endpoint, day, on_retry=retries.record)
             first = read(1)
             pages = [first, *self._read_rest(read, first.total_pages)]
-        for note in retries:
-            dg.get_dagster_logger().warning(note)
         records = pa.concat_tables([page.records for page in pages], promote_options="default")
         return Extract(
             records=_with_extraction_time(records),
             pages=first.total_pages,
             nbytes=sum(page.nbytes for page in pages),
             seconds=time.perf_counter() - started,
-            retries=len(retries),
+            retries=retries.count,
         )
 
     def _read_rest(self, read: Callable[[int], Page], total_pages: int) -> list[Page]:
@@ -79,7 +79,7 @@ class SourceApiClient(dg.ConfigurableResource):
                 pool.shutdown(cancel_futures=True)
                 raise
 
-    def _reader(self) -> PageReader:
+    def page_reader(self) -> PageReader:
         return PageReader(
             base_url=self.base_url,
             token=self.token,
@@ -88,6 +88,7 @@ class SourceApiClient(dg.ConfigurableResource):
             max_attempts=self.max_attempts,
             backoff_seconds=self.backoff_seconds,
             max_backoff_seconds=self.max_backoff_seconds,
+            max_retry_after_seconds=self.max_retry_after_seconds,
         )
 
     def _check_settings(self) -> None:
@@ -101,6 +102,19 @@ class SourceApiClient(dg.ConfigurableResource):
                 "source_api concurrency and max_attempts must be at least 1"
                 " (DATAPLATFORM_API_CONCURRENCY, DATAPLATFORM_API_MAX_ATTEMPTS)"
             )
+
+
+class RetryLog:
+    """Logs each retry as it happens, from whichever thread reads the page, and counts them."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def record(self, note: str) -> None:
+        with self._lock:
+            self.count += 1
+        dg.get_dagster_logger().warning(note)
 
 
 def _with_extraction_time(records: pa.Table) -> pa.Table:
