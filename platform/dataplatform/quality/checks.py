@@ -19,7 +19,8 @@ A deepchecks check that did not run (e.g. no text column for the string checks) 
 the reason in its metadata. Blocking checks stop bad data before training: Dagster skips
 everything downstream of an asset whose blocking check failed, in the same run, so the
 training assets declare a dependency on the integrity asset of the table they read
-(`quality/cleaned/reviews`, `quality/landed/reviews`); see `assets.TRAINING_GUARDS`.
+(`quality/cleaned_reviews_report`, `quality/landed_reviews_report`); see
+`assets.TRAINING_GUARDS`.
 """
 
 from collections.abc import Sequence

@@ -1,9 +1,11 @@
 """The `quality` group: an integrity report per cleaned table and landed dataset, drift reports
 for reviews and listens, each partition-aligned with the table it judges.
 
-A quality asset `quality/<table key>` writes its report to
-`<data dir>/quality/<table key>/<partition>.html` (drift: `quality/drift/<table key>/...`),
-its failing conditions as a small Parquet table next to it, its asset checks (see `checks`),
+A quality asset is named after what it judges, so no two in the group share a label in the
+graph: `quality/cleaned_reviews_report` judges `cleaned/reviews`, `quality/reviews_drift` the
+drift of `cleaned/reviews`. It writes its report under the judged table's key,
+`<data dir>/quality/<table key>/<partition>.html` (drift: `quality/drift/<table key>/...`), its
+failing conditions as a small Parquet table under its own key, its asset checks (see `checks`),
 and the same check results to DataHub as assertions on the judged table.
 """
 
@@ -34,11 +36,13 @@ LANDING_COLUMNS = ("_source_file", "_row_number", "_sheet", "_landed_at")
 
 
 def quality_key(source: dg.AssetKey) -> dg.AssetKey:
-    return dg.AssetKey([QUALITY, *source.path])
+    """`landed/reviews` -> `quality/landed_reviews_report`."""
+    return dg.AssetKey([QUALITY, "_".join([*source.path, "report"])])
 
 
 def drift_key(source: dg.AssetKey) -> dg.AssetKey:
-    return dg.AssetKey([QUALITY, "drift", *source.path])
+    """`cleaned/reviews` -> `quality/reviews_drift`: drift is only judged on cleaned tables."""
+    return dg.AssetKey([QUALITY, f"{source.path[-1]}_drift"])
 
 
 def build_integrity_asset(
