@@ -22,12 +22,15 @@ BENCHMARKS = [
     ("Landing: sensor tick over a large archive", "bench.bench_landing_sensor"),
     ("Landing: latency under the running daemon", "bench.bench_landing_latency"),
     ("Models: sentiment training on 100,000 reviews", "bench.bench_models"),
+    ("Models: sentiment on both classes and on real text", "bench.bench_sentiment_quality"),
     ("Recommender training on 1,000,000 listens", "bench.bench_recommender"),
     ("Quality: deepchecks integrity report, sampled and full", "bench.bench_quality"),
     ("Production: run launch and executors", "bench.bench_deployment"),
     ("CLI: runs launched through the code location", "bench.bench_cli_launch"),
     ("Daily refresh end to end at scale", "bench.bench_daily_refresh"),
     ("Entities: FEBRL3 against Splink, comparisons, 1,000,000 people", "bench.bench_entities"),
+    ("Entities: people with known truth against Splink and ECM", "bench.bench_entity_benchmarks"),
+    ("Mart: 1,000,000-listens days into DuckDB and PostgreSQL, 30 days", "bench.bench_mart"),
 ]
 
 

@@ -1,6 +1,7 @@
 """Reach the real local services; skip when one is absent, but fail under CI=true."""
 
 import os
+from typing import NoReturn
 
 import psycopg2
 import pytest
@@ -10,10 +11,16 @@ POSTGRES_URL = os.getenv(
 )
 
 
-def service_unavailable(reason: str) -> None:
+def service_unavailable(reason: str) -> NoReturn:
     if os.getenv("CI", "").lower() == "true":
         pytest.fail(f"{reason} (CI=true: a required service must be running)")
     pytest.skip(reason)
+
+
+def session_database_name(base: str) -> str:
+    """`base` made this test process's own: two sessions (or two pytest-xdist workers) running
+    the same test at once must not drop each other's database."""
+    return f"{base}_{os.getpid()}"
 
 
 def fresh_postgres_database(name: str) -> str:
@@ -30,3 +37,11 @@ def fresh_postgres_database(name: str) -> str:
     # SQLAlchemy 2.1 defaults postgresql:// to psycopg 3; dagster-postgres ships psycopg2.
     server = POSTGRES_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg2://")
     return f"{server}/{name}"
+
+
+def drop_postgres_database(name: str) -> None:
+    connection = psycopg2.connect(POSTGRES_URL, connect_timeout=3)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    connection.close()

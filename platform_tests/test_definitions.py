@@ -61,11 +61,14 @@ def test_asset_graph_snapshot() -> None:
         **{f"landed/{dataset}": "landing" for dataset in ("reviews", "exports")},
         **{f"landed/{dataset}_rejects": "landing" for dataset in ("reviews", "exports")},
         "landed/documents_knowledge_base": "landing",
-        **{f"quality/cleaned/{table}": "quality" for table in snapshot_tables},
-        **{f"quality/landed/{dataset}": "quality" for dataset in ("reviews", "exports")},
-        **{f"quality/drift/cleaned/{table}": "quality" for table in ("reviews", "listens")},
+        **{f"quality/cleaned_{table}_report": "quality" for table in snapshot_tables},
+        **{f"quality/landed_{dataset}_report": "quality" for dataset in ("reviews", "exports")},
+        **{f"quality/{table}_drift": "quality" for table in ("reviews", "listens")},
         "quality/pipeline_health": "quality",
-        **{f"entities/user_{part}": "entities" for part in ("matches", "entities", "golden")},
+        **{
+            f"entities/user_{part}": "entities"
+            for part in ("matches", "entities", "golden", "uncertain_pairs", "labels")
+        },
         **{
             f"models/{model}": "models"
             for model in (
@@ -74,6 +77,19 @@ def test_asset_graph_snapshot() -> None:
                 "sentiment_predictions",
                 "recommender",
                 "recommendations",
+            )
+        },
+        **{
+            f"mart/{table}": "mart"
+            for table in (
+                "users",
+                "tracks",
+                "listens",
+                "reviews",
+                "user_entities",
+                "user_golden",
+                "recommendations",
+                "sentiment_predictions",
             )
         },
     }
@@ -89,6 +105,7 @@ def test_asset_graph_snapshot() -> None:
         "pipeline_health_job",
         "models_job",
         "entities_job",
+        "mart_job",
         "train_models_job",
         "mlflow_to_datahub",
     }
@@ -109,6 +126,55 @@ def test_asset_graph_snapshot() -> None:
     )
 
 
+def test_every_asset_job_schedule_and_sensor_says_what_it_is() -> None:
+    defs = definitions.defs()
+    described = {
+        **{
+            f"asset {spec.key.to_user_string()}": spec.description
+            for spec in defs.resolve_all_asset_specs()
+        },
+        **{f"job {job.name}": job.description for job in defs.jobs or []},
+        **{f"schedule {schedule.name}": schedule.description for schedule in defs.schedules or []},
+        **{f"sensor {sensor.name}": sensor.description for sensor in defs.sensors or []},
+    }
+
+    assert {name.split()[0] for name in described} == {"asset", "job", "schedule", "sensor"}
+    assert [name for name, text in described.items() if not (text or "").strip()] == []
+
+
+def test_no_two_assets_of_a_group_share_a_label() -> None:
+    # The graph labels a node by the last part of its key.
+    labels: dict[tuple[str | None, str], list[str]] = {}
+    for spec in definitions.defs().resolve_all_asset_specs():
+        labels.setdefault((spec.group_name, spec.key.path[-1]), []).append(
+            spec.key.to_user_string()
+        )
+
+    assert [keys for keys in labels.values() if len(keys) > 1] == []
+
+
+def test_every_asset_links_to_its_code_and_versions_it() -> None:
+    package = Path(definitions.__file__).parent
+    for spec in definitions.defs().resolve_all_asset_specs():
+        [reference] = spec.metadata["dagster/code_references"].code_references
+        source = Path(reference.file_path)
+        assert source.is_relative_to(package), spec.key
+        line = source.read_text().splitlines()[reference.line_number - 1].strip()
+        assert line.startswith(("@", "def ")), spec.key  # the asset function, or its decorator
+        assert spec.code_version, spec.key
+
+
+def test_a_code_version_changes_with_the_code() -> None:
+    def clean(rows: int) -> int:
+        return rows
+
+    def cleaner(rows: int) -> int:
+        return rows - 1
+
+    assert definitions.code_version(clean) == definitions.code_version(clean)
+    assert definitions.code_version(clean) != definitions.code_version(cleaner)
+
+
 @pytest.fixture
 def local_resources(
     demo_api: DemoApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -116,6 +182,16 @@ def local_resources(
     monkeypatch.setenv("DATAPLATFORM_API_URL", demo_api.url)
     monkeypatch.setenv("DATAPLATFORM_DATA_DIR", str(tmp_path))
     return platform_resources(PlatformSettings.from_environment())
+
+
+def unrounded_floats(result: dg.ExecuteInProcessResult) -> dict[str, float]:
+    """Float metadata of the run's materialisations shown with more than 6 decimals."""
+    return {
+        f"{event.asset_key.to_user_string()}:{name}": value.value
+        for event in result.get_asset_materialization_events()
+        for name, value in event.step_materialization_data.materialization.metadata.items()
+        if isinstance(value.value, float) and round(value.value, 6) != value.value
+    }
 
 
 def run_daily_refresh(
@@ -150,5 +226,6 @@ def test_daily_refresh_materialises_a_full_partition(local_resources: dict, tmp_
         checks[(spec.name, "references_known")] for spec in CLEANED_TABLES if spec.references
     )
     assert all(check_results(next_day, "cleaned").values())
+    assert unrounded_floats(result) == {}
     blocking_quality = check_results(result, "quality", dg.AssetCheckSeverity.ERROR)
     assert blocking_quality and all(blocking_quality.values())

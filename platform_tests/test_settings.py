@@ -1,12 +1,19 @@
 """Every setting is validated as a whole: a bad value is one line naming the variable and value."""
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
 from dataplatform.defs.resources import platform_resources
-from dataplatform.settings import Calendar, PlatformSettings, SettingsError, SinkKind
+from dataplatform.settings import (
+    Calendar,
+    PlatformSettings,
+    SettingsError,
+    SinkKind,
+    recorded_start_date,
+)
 
 BAD_SETTINGS = [
     ("DATAPLATFORM_DATAHUB_SINK", "bogus", "'lite', 'rest', 'file' or 'none'"),
@@ -108,3 +115,38 @@ def test_a_start_date_after_yesterday_is_refused() -> None:
         Calendar.from_environment({"DATAPLATFORM_START_DATE": tomorrow})
     with pytest.raises(SettingsError, match="IANA time zone"):
         Calendar.from_environment({"DATAPLATFORM_TIMEZONE": "Mars/Olympus"})
+
+
+def test_an_unset_start_date_is_a_week_before_the_first_load_recorded_in_the_data_folder(
+    tmp_path: Path,
+) -> None:
+    environment = {"DATAPLATFORM_DATA_DIR": str(tmp_path)}
+    calendar = Calendar.from_environment(environment)
+    a_week_ago = calendar.today() - timedelta(days=7)
+
+    assert calendar.start_date == a_week_ago
+    # Recorded once: a load on a later day keeps the first load's start (as planted here).
+    (tmp_path / "calendar.json").write_text('{"start_date": "2026-02-01"}')
+    assert Calendar.from_environment(environment).start_date == date(2026, 2, 1)
+    configured = {**environment, "DATAPLATFORM_START_DATE": "2026-01-01"}
+    assert Calendar.from_environment(configured).start_date == date(2026, 1, 1)
+
+
+def test_concurrent_first_loads_agree_on_one_recorded_start_date(tmp_path: Path) -> None:
+    record = tmp_path / "data" / "calendar.json"
+    days = [date(2026, 11, 1) + timedelta(days=offset) for offset in range(8)]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        recorded = set(pool.map(lambda day: recorded_start_date(record, day), days))
+
+    assert len(recorded) == 1 and recorded <= set(days)
+    assert list(record.parent.iterdir()) == [record]
+
+
+def test_a_start_date_that_cannot_be_recorded_says_which_setting_to_give(tmp_path: Path) -> None:
+    a_file = tmp_path / "data"
+    a_file.write_text("not a folder")
+    calendar = Calendar.from_environment({"DATAPLATFORM_DATA_DIR": str(a_file)})
+
+    with pytest.raises(SettingsError, match="DATAPLATFORM_START_DATE is unset"):
+        _ = calendar.start_date

@@ -8,7 +8,9 @@ logs or error text. Dagster's `EnvVar` has no default, which is why the optional
 read here instead of being bound one by one.
 """
 
+import json
 import os
+import uuid
 import zoneinfo
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
@@ -27,6 +29,8 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+
+from dataplatform.mart.target import MartTarget, mart_target
 
 SECRETS = ("DATAPLATFORM_API_TOKEN", "DATAPLATFORM_DATAHUB_TOKEN", "DATAPLATFORM_ALERT_WEBHOOK_URL")
 
@@ -114,20 +118,67 @@ def _describe(error: ValidationError, given: Mapping[str, str]) -> str:
 
 
 class Calendar(_FromEnvironment):
-    """The daily partition calendar: the first day of data and the time zone days follow."""
+    """The daily partition calendar: the first day of data and the time zone days follow.
 
-    start_date: date = Field(date(2026, 1, 1), alias="DATAPLATFORM_START_DATE")
+    Unset, the first day is a week before the day the platform first loaded with this data
+    folder, recorded there once (`calendar.json`): the calendar then holds the week `make run`
+    fills, not months of days nobody meant to run, and it does not move as days pass.
+    """
+
+    configured_start: date | None = Field(None, alias="DATAPLATFORM_START_DATE")
     timezone: TimeZone = Field("UTC", alias="DATAPLATFORM_TIMEZONE")
+    data_dir: str = Field(
+        default_factory=lambda: str(Path.cwd() / "data"), alias="DATAPLATFORM_DATA_DIR"
+    )
 
     @model_validator(mode="after")
     def _has_a_complete_day(self) -> Self:
-        yesterday = datetime.now(zoneinfo.ZoneInfo(self.timezone)).date() - timedelta(days=1)
-        if self.start_date > yesterday:
+        yesterday = self.today() - timedelta(days=1)
+        if self.configured_start is not None and self.configured_start > yesterday:
             raise ValueError(
-                f"DATAPLATFORM_START_DATE={self.start_date.isoformat()!r}: expected a day on or"
-                f" before yesterday ({yesterday.isoformat()}), or there is no day to run"
+                f"DATAPLATFORM_START_DATE={self.configured_start.isoformat()!r}: expected a day on"
+                f" or before yesterday ({yesterday.isoformat()}), or there is no day to run"
             )
         return self
+
+    def today(self) -> date:
+        return datetime.now(zoneinfo.ZoneInfo(self.timezone)).date()
+
+    @property
+    def start_date(self) -> date:
+        """The configured first day, or the one recorded in the data folder (recorded now, on
+        the first call with a new data folder)."""
+        if self.configured_start is not None:
+            return self.configured_start
+        first_day = self.today() - timedelta(days=DEFAULT_HISTORY_DAYS)
+        record = Path(_local(self.data_dir)) / CALENDAR_FILE
+        try:
+            return recorded_start_date(record, first_day)
+        except OSError as error:
+            raise SettingsError(
+                f"DATAPLATFORM_START_DATE is unset and its default cannot be recorded in"
+                f" {str(record)!r} ({error.strerror}): set it, or DATAPLATFORM_DATA_DIR"
+            ) from None
+
+
+DEFAULT_HISTORY_DAYS = 7  # the days `make run` materialises
+CALENDAR_FILE = "calendar.json"
+
+
+def recorded_start_date(record: Path, first_day: date) -> date:
+    """The start date in `record`, written as `first_day` if there is none yet; the first of
+    concurrent writers wins (a link never replaces a file), so every process agrees."""
+    if not record.exists():
+        record.parent.mkdir(parents=True, exist_ok=True)
+        draft = record.with_name(f".{record.name}.{uuid.uuid4().hex}")
+        draft.write_text(json.dumps({"start_date": first_day.isoformat()}) + "\n")
+        try:
+            os.link(draft, record)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return date.fromisoformat(json.loads(record.read_text())["start_date"])
 
 
 class PlatformSettings(_FromEnvironment):
@@ -145,6 +196,9 @@ class PlatformSettings(_FromEnvironment):
     api_concurrency: PositiveInt = Field(4, alias="DATAPLATFORM_API_CONCURRENCY")
     api_max_attempts: PositiveInt = Field(6, alias="DATAPLATFORM_API_MAX_ATTEMPTS")
     api_timeout_seconds: PositiveFloat = Field(30.0, alias="DATAPLATFORM_API_TIMEOUT_SECONDS")
+    api_max_retry_after_seconds: PositiveFloat = Field(
+        60.0, alias="DATAPLATFORM_API_MAX_RETRY_AFTER_SECONDS"
+    )
 
     datahub_sink: SinkKind = Field(SinkKind.LITE, alias="DATAPLATFORM_DATAHUB_SINK")
     datahub_server: OptionalHttpUrl = Field("", alias="DATAPLATFORM_DATAHUB_SERVER")
@@ -155,6 +209,9 @@ class PlatformSettings(_FromEnvironment):
     ui_url: HttpUrl = Field("http://127.0.0.1:3000", alias="DAGSTER_UI_URL")
 
     mlflow_tracking_uri: str = Field("", alias="MLFLOW_TRACKING_URI")
+    # Empty: the DuckDB file <data dir>/mart.duckdb; or a DuckDB file path; or
+    # postgresql://user@host:port/db?schema=mart (the password from PGPASSWORD, never the URL).
+    mart_url: str = Field("", alias="DATAPLATFORM_MART_URL")
     quality_sample_size: PositiveInt = Field(10_000, alias="DATAPLATFORM_QUALITY_SAMPLE_SIZE")
     alert_webhook_set: bool = Field(False, alias="DATAPLATFORM_ALERT_WEBHOOK_URL")
     entity_truth: str = Field("", alias="DATAPLATFORM_ENTITY_TRUTH")
@@ -180,6 +237,10 @@ class PlatformSettings(_FromEnvironment):
             )
         for name, folder in self.local_folders().items():
             _require_writable_folder(name, folder)
+        try:
+            mart_target(self.mart_url, _local(self.data_dir))
+        except ValueError as error:  # the value is not repeated: it may hold a password
+            raise ValueError(f"DATAPLATFORM_MART_URL: {error}") from None
         return self
 
     def local_folders(self) -> dict[str, Path]:
@@ -197,6 +258,11 @@ class PlatformSettings(_FromEnvironment):
     @property
     def landing_folder(self) -> str:
         return self.landing_dir or str(Path(_local(self.data_dir)) / "landing")
+
+    @property
+    def mart(self) -> MartTarget:
+        """The database of the data mart: DuckDB beside the data unless configured."""
+        return mart_target(self.mart_url, _local(self.data_dir))
 
     @property
     def datahub_file_path(self) -> str:

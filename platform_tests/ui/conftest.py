@@ -24,6 +24,8 @@ REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.getenv("DATAPLATFORM_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 STARTUP_TIMEOUT_SECONDS = 180  # two shared cores: loading the code location can be slow
+# A day's run took over 300 s at load average 20; the bound only catches a hang.
+RUN_TIMEOUT_SECONDS = 900
 UI_TIMEOUT_MS = 60_000  # for a page, and for an assertion to come true
 
 
@@ -90,7 +92,7 @@ def materialise_one_day(env: dict[str, str], artifacts: Path) -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=RUN_TIMEOUT_SECONDS,
     )
     (artifacts / "dataplatform-run.log").write_text(result.stdout + result.stderr)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

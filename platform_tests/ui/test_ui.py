@@ -6,9 +6,12 @@ import shutil
 from pathlib import Path
 
 import dagster as dg
+import httpx
 import pyarrow.parquet as pq
 
 from dataplatform import definitions
+from dataplatform.cli.launch import LOCATION
+from dataplatform.defs.quality.assets import quality_key
 from platform_tests.demo_data import DAY
 from platform_tests.ui.conftest import REPO
 
@@ -18,6 +21,15 @@ except ImportError:  # the browser fixture says why: skipped locally, failed und
     Page = expect = None
 
 ASSET = dg.AssetKey(["cleaned", "reviews"])
+# The query of a job's Runs tab: the job's name and its repository's label tag.
+JOB_RUNS_QUERY = """
+query JobRuns($filter: RunsFilter!) {
+  runsOrError(filter: $filter) {
+    ... on Runs { results { runId status tags { key value } } }
+    ... on PythonError { message }
+  }
+}
+"""
 
 
 def publish(page: Page, artifacts: Path, name: str) -> None:
@@ -84,8 +96,8 @@ def test_schedule_and_sensors_are_listed_and_running(
 def test_a_quality_asset_links_its_report_which_opens_offline(
     page: Page, dagster_ui: str, artifacts: Path, platform_env: dict[str, str]
 ) -> None:
-    quality = dg.AssetKey(["quality", *ASSET.path])
-    report = Path(platform_env["DATAPLATFORM_DATA_DIR"], *quality.path, f"{DAY}.html")
+    quality = quality_key(ASSET)
+    report = Path(platform_env["DATAPLATFORM_DATA_DIR"], "quality", *ASSET.path, f"{DAY}.html")
 
     page.goto(f"{dagster_ui}/assets/{quality.to_user_string()}")
 
@@ -95,3 +107,36 @@ def test_a_quality_asset_links_its_report_which_opens_offline(
     page.goto(report.as_uri())
     expect(page.locator(".plot-container.plotly")).not_to_have_count(0)
     publish(page, artifacts, "quality-report.png")
+
+
+def job_runs(dagster_ui: str, job_name: str) -> list[dict]:
+    """The runs the job's Runs tab lists, from the webserver's GraphQL, as the page asks."""
+    repository = definitions.defs().get_repository_def().name
+    job_filter = {
+        "pipelineName": job_name,
+        "tags": [{"key": ".dagster/repository", "value": f"{repository}@{LOCATION}"}],
+    }
+    answer = httpx.post(
+        f"{dagster_ui}/graphql",
+        json={"query": JOB_RUNS_QUERY, "variables": {"filter": job_filter}},
+        timeout=60,
+    )
+    answer.raise_for_status()
+    return answer.json()["data"]["runsOrError"]["results"]
+
+
+def test_the_cli_run_is_listed_under_its_job_with_its_partition(dagster_ui: str) -> None:
+    [run] = job_runs(dagster_ui, "daily_refresh")
+
+    assert run["status"] == "SUCCESS"
+    assert {"key": "dagster/partition", "value": DAY} in run["tags"]
+
+
+def test_the_job_page_lists_the_cli_run(page: Page, dagster_ui: str, artifacts: Path) -> None:
+    [run] = job_runs(dagster_ui, "daily_refresh")
+
+    page.goto(f"{dagster_ui}/locations/{LOCATION}/jobs/daily_refresh/runs")
+
+    expect(page.get_by_text(run["runId"][:8]).first).to_be_visible()
+    expect(page.get_by_text("No runs found")).to_have_count(0)
+    publish(page, artifacts, "job-runs.png")

@@ -13,7 +13,7 @@ from dataplatform.defs.quality import pipeline_health
 from dataplatform.landing.datasets import TABULAR_DATASETS, landing_job_name
 from dataplatform.partitions import daily_partitions
 
-DAILY_GROUPS = ("raw", "cleaned", "entities", "models", "quality")
+DAILY_GROUPS = ("raw", "cleaned", "entities", "models", "quality", "mart")
 # Landed files have their own (per-file) partitions and runs, requested by the sensors.
 PER_FILE = dg.AssetSelection.assets(
     cleaning.landed_reviews_cleaning,
@@ -27,8 +27,20 @@ TRAINING = dg.AssetSelection.assets(
 )
 NOT_DAILY = PER_FILE | AFTER_THE_DAY | TRAINING
 
+GROUP_JOB_DESCRIPTIONS = {
+    "raw": "One day's records from the source API, as it gave them.",
+    "cleaned": "One day's typed and validated tables, with the rows they reject.",
+    "entities": "One day's user records resolved into entities, clusters and golden records.",
+    "models": "One day's scoring with the champion models (training: train_models_job).",
+    "quality": "One day's integrity and drift reports on the cleaned tables.",
+    "mart": "One day's tables published into the SQL data mart.",
+}
 group_jobs = [
-    dg.define_asset_job(f"{group}_job", selection=dg.AssetSelection.groups(group) - NOT_DAILY)
+    dg.define_asset_job(
+        f"{group}_job",
+        selection=dg.AssetSelection.groups(group) - NOT_DAILY,
+        description=GROUP_JOB_DESCRIPTIONS[group],
+    )
     for group in DAILY_GROUPS
 ]
 

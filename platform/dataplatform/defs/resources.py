@@ -15,6 +15,7 @@ from dataplatform.models.tracking import (
 )
 from dataplatform.quality.alerts import AlertSink
 from dataplatform.quality.reports import ReportStore
+from dataplatform.resources.mart_database import MartDatabase
 from dataplatform.resources.parquet_io_manager import ParquetIOManager
 from dataplatform.resources.source_api import SourceApiClient
 from dataplatform.settings import PlatformSettings
@@ -48,6 +49,7 @@ def source_api(settings: PlatformSettings) -> SourceApiClient:
         concurrency=settings.api_concurrency,
         max_attempts=settings.api_max_attempts,
         timeout_seconds=settings.api_timeout_seconds,
+        max_retry_after_seconds=settings.api_max_retry_after_seconds,
     )
 
 
@@ -79,6 +81,7 @@ def platform_resources(settings: PlatformSettings) -> dict[str, object]:
         "plots": PlotStore(base_path=settings.data_dir),
         "mlflow": mlflow_tracking(settings),
         "mlflow_server": MlflowTrackingServer(tracking_uri=tracking_uri),
+        "mart": MartDatabase.for_target(settings.mart),
     }
 
 

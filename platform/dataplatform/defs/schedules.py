@@ -19,7 +19,11 @@ def build_daily_refresh_schedule(
 ) -> dg.ScheduleDefinition:
     """Runs the daily refresh at `at` (HH:MM in `timezone`) for the day that just ended."""
     return build_previous_day_schedule(
-        "daily_refresh_schedule", daily_refresh_job.name, at, timezone
+        "daily_refresh_schedule",
+        daily_refresh_job.name,
+        at,
+        timezone,
+        "Refreshes every daily asset",
     )
 
 
@@ -28,21 +32,28 @@ def build_pipeline_health_schedule(
 ) -> dg.ScheduleDefinition:
     """Reports on the day that just ended, shortly after it ends."""
     return build_previous_day_schedule(
-        "pipeline_health_schedule", pipeline_health_job.name, at, timezone
+        "pipeline_health_schedule",
+        pipeline_health_job.name,
+        at,
+        timezone,
+        "Reports on the health of the day's runs",
     )
 
 
 def build_previous_day_schedule(
-    name: str, job_name: str, at: str, timezone: str
+    name: str, job_name: str, at: str, timezone: str, purpose: str
 ) -> dg.ScheduleDefinition:
     hour, minute = (int(part) for part in at.split(":"))
 
+    # The UI's schedule page does not show which partition a tick runs: the description does.
     @dg.schedule(
         name=name,
         job_name=job_name,
         cron_schedule=f"{minute} {hour} * * *",
         execution_timezone=timezone,
         default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=f"{purpose}: runs {job_name} daily at {at} ({timezone}) for the partition"
+        " of the day that just ended.",
     )
     def previous_day(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
         day = (context.scheduled_execution_time - timedelta(days=1)).date().isoformat()
@@ -62,6 +73,7 @@ def build_catalog_schedule(
         cron_schedule=f"{minute} {hour} * * *",
         execution_timezone=timezone,
         default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=f"Runs {job.name} daily at {at} ({timezone}), after the daily refresh.",
     )
 
 
