@@ -1,18 +1,21 @@
 """The mart group in Dagster: a day published by its assets, with metadata, in the refresh."""
 
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import dagster as dg
 import pyarrow as pa
+from datahub.lite.lite_local import DataHubLiteLocal
 from datahub.lite.lite_util import get_datahub_lite
 from platform_tests.events import materialization_metadata
 from platform_tests.mart.conftest import DAY_1, DAY_2, write_source
 
 from dataplatform import definitions
 from dataplatform.catalog.naming import mart_table
+from dataplatform.catalog.runs import finished_run
 from dataplatform.catalog.sink import DataHubSink
 from dataplatform.defs.mart.assets import daily_mart, model_marts
+from dataplatform.mart.tables import DAILY_TABLES
 from dataplatform.mart.target import MartTarget, mart_target
 from dataplatform.resources.mart_database import MartDatabase
 from dataplatform.resources.parquet_io_manager import ParquetIOManager
@@ -21,19 +24,47 @@ from dataplatform.settings import SinkKind
 MART_ASSETS = [daily_mart, *model_marts]
 
 
-def materialise(history: Path, target: MartTarget, day: str) -> dg.ExecuteInProcessResult:
+def lite_sink(history: Path) -> DataHubSink:
+    return DataHubSink(
+        lite_path=str(history.parent / "catalog" / "datahub_lite.sqlite"),
+        spool_dir=str(history.parent / "catalog" / "spool"),
+    )
+
+
+def materialise(
+    history: Path, target: MartTarget, day: str, instance: dg.DagsterInstance | None = None
+) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         MART_ASSETS,
         partition_key=day,
+        instance=instance,
         resources={
             "io_manager": ParquetIOManager(base_path=str(history)),
             "mart": MartDatabase.for_target(target),
-            "datahub": DataHubSink(
-                lite_path=str(history.parent / "catalog" / "datahub_lite.sqlite"),
-                spool_dir=str(history.parent / "catalog" / "spool"),
-            ),
+            "datahub": lite_sink(history),
         },
     )
+
+
+def read_lite(history: Path) -> DataHubLiteLocal[Any]:
+    config = {"file": str(history.parent / "catalog" / "datahub_lite.sqlite")}
+    return get_datahub_lite({"type": "sqlite", "config": config}, read_only=True)
+
+
+def lite_entity(history: Path, urn: str) -> dict | None:
+    lite = read_lite(history)
+    try:
+        return cast(dict | None, lite.get(urn, aspects=None))
+    finally:
+        lite.close()
+
+
+def lite_ids(history: Path) -> list[str]:
+    lite = read_lite(history)
+    try:
+        return list(lite.list_ids())
+    finally:
+        lite.close()
 
 
 def test_a_day_is_published_with_row_counts_and_where(history: Path, target: MartTarget):
@@ -97,17 +128,7 @@ def test_a_published_day_is_described_to_the_catalog_on_the_marts_platform(
     assert metadata["datahub/delivery"].value == "sent"
     platform = "postgres" if target.is_postgres else "duckdb"
     assert f"urn:li:dataPlatform:{platform}," in urn
-    lite = get_datahub_lite(
-        {
-            "type": "sqlite",
-            "config": {"file": str(history.parent / "catalog" / "datahub_lite.sqlite")},
-        },
-        read_only=True,
-    )
-    try:
-        users = cast(dict | None, lite.get(urn, aspects=None))
-    finally:
-        lite.close()
+    users = lite_entity(history, urn)
     assert users is not None
     types = {f["fieldPath"]: f["nativeDataType"].lower() for f in users["schemaMetadata"]["fields"]}
     assert types["user_id"] == "bigint" and types["is_current"] == "boolean"
@@ -139,3 +160,26 @@ def test_an_unreachable_catalog_spools_and_the_day_is_still_published(
     assert metadata["dagster/row_count"].value == 2
     assert metadata["datahub/delivery"].value == "spooled"
     assert list((tmp_path / "spool").glob("*.json"))
+
+
+def test_a_runs_outputs_in_the_catalog_are_the_mart_tables_it_published(
+    history: Path, target: MartTarget
+):
+    datahub = lite_sink(history)
+    with dg.instance_for_test() as instance:
+        result = materialise(history, target, DAY_1, instance)
+        run = instance.get_run_by_id(result.run_id)
+        assert run is not None
+        datahub.record_run(finished_run(instance, run))
+
+    [process] = [
+        entity
+        for urn in lite_ids(history)
+        if urn.startswith("urn:li:dataProcessInstance:")
+        and (entity := lite_entity(history, urn)) is not None
+    ]
+    outputs = process["dataProcessInstanceOutput"]["outputs"]
+    expected = {datahub.naming.table_urn(mart_table(target, table.name)) for table in DAILY_TABLES}
+    assert set(outputs) == expected
+    # Each is the dataset the mart described, schema and all.
+    assert all(lite_entity(history, urn)["schemaMetadata"] for urn in outputs)  # type: ignore[index]

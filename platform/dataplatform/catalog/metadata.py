@@ -91,6 +91,12 @@ class FinishedRun:
     ended_at: datetime
     outputs: Sequence[dg.AssetKey] = ()
     message: str | None = None
+    # The dataset an output's materialisation said it wrote, where it differs from the
+    # asset's own name (a mart table on its database's platform).
+    output_urns: Mapping[dg.AssetKey, str] = field(default_factory=dict)
+
+    def output_urn(self, key: dg.AssetKey, naming: CatalogNaming) -> str:
+        return self.output_urns.get(key) or naming.dataset_urn(key)
 
 
 def describe_output(
@@ -196,7 +202,7 @@ def run_mcps(run: FinishedRun, naming: CatalogNaming) -> list[MCP]:
         template_urn=DataFlowUrn.from_string(naming.flow_urn),
         url=naming.run_url(run.run_id),
         properties={"job": run.job_name, **({"message": run.message} if run.message else {})},
-        outlets=[DatasetUrn.from_string(naming.dataset_urn(key)) for key in run.outputs],
+        outlets=[DatasetUrn.from_string(run.output_urn(key, naming)) for key in run.outputs],
     )
     started = _millis(run.started_at or run.ended_at)
     result = InstanceRunResult.SUCCESS if run.succeeded else InstanceRunResult.FAILURE
