@@ -3,7 +3,9 @@ front of a full and a read-only Dagster webserver, and MLflow's basic-auth app w
 deploy/mlflow_users.py gives it. Every role is tried both ways: what it may do, and what not."""
 
 import importlib.util
+import json
 import os
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,6 +33,7 @@ from platform_tests.deployment.auth_topology import (
     REPO,
     Account,
     FrontDoor,
+    caddy_binary,
     start_front_door,
     viewer_prefix,
 )
@@ -228,6 +231,79 @@ def test_the_provisioned_names_are_the_ones_the_platform_writes_to() -> None:
 
     assert provisioning.EXPERIMENT == DEFAULT_EXPERIMENT
     assert set(provisioning.REGISTERED_MODELS) == {MODEL_NAME, DEFAULT_MODEL_NAME}
+
+
+def adapt_caddyfile(**sites: str) -> subprocess.CompletedProcess[str]:
+    """deploy/Caddyfile as Caddy reads it with the proxy's environment and these sites."""
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "DAGSTER_OPERATOR_USER": "operator",
+        "DAGSTER_OPERATOR_PASSWORD_HASH": "$2a$14$a",
+        "DAGSTER_VIEWER_USER": "viewer",
+        "DAGSTER_VIEWER_PASSWORD_HASH": "$2a$14$b",
+        "DAGSTER_OPERATOR_UPSTREAM": "webserver:3000",
+        "DAGSTER_VIEWER_UPSTREAM": "webserver_readonly:3000",
+        "MLFLOW_UPSTREAM": "mlflow:5000",
+        **sites,
+    }
+    argv = [
+        caddy_binary(),
+        "adapt",
+        "--config",
+        str(DEPLOY / "Caddyfile"),
+        "--adapter",
+        "caddyfile",
+    ]
+    return subprocess.run(argv, env=environment, capture_output=True, text=True, timeout=60)
+
+
+def adapted_apps(**sites: str) -> dict[str, Any]:
+    done = adapt_caddyfile(**sites)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)["apps"]
+
+
+def listening(apps: dict[str, Any]) -> set[str]:
+    return {address for server in apps["http"]["servers"].values() for address in server["listen"]}
+
+
+def test_the_proxy_serves_plain_http_only_on_an_explicit_http_address() -> None:
+    apps = adapted_apps(DAGSTER_SITE="http://127.0.0.1:8080", MLFLOW_SITE="http://127.0.0.1:8081")
+
+    assert listening(apps) == {":8080", ":8081"}
+    assert "tls" not in apps
+
+
+def test_the_proxy_gets_certificates_for_its_names_by_default() -> None:
+    apps = adapted_apps(DAGSTER_SITE="dagster.example.com", MLFLOW_SITE="mlflow.example.com")
+
+    assert listening(apps) == {":443"}
+    assert "certificates" not in apps.get("tls", {})  # none loaded: Caddy's automatic HTTPS
+
+
+def test_the_proxy_serves_a_provided_certificate_on_both_names() -> None:
+    apps = adapted_apps(
+        DAGSTER_SITE="dagster.example.com", MLFLOW_SITE="mlflow.example.com", DAGSTER_TLS="provided"
+    )
+
+    [server] = apps["http"]["servers"].values()
+    loaded = apps["tls"]["certificates"]["load_files"]
+    assert {(f["certificate"], f["key"]) for f in loaded} == {
+        ("/run/secrets/tls_certificate", "/run/secrets/tls_key")
+    }
+    served = {
+        name
+        for policy in server["tls_connection_policies"]
+        for name in policy.get("match", {}).get("sni", [])
+    }
+    assert served == {"dagster.example.com", "mlflow.example.com"}
+
+
+def test_an_unknown_tls_mode_stops_the_proxy_at_start() -> None:
+    done = adapt_caddyfile(DAGSTER_SITE="dagster.example.com", DAGSTER_TLS="self-signed")
+
+    assert done.returncode != 0
+    assert "tls_self-signed" in done.stderr
 
 
 def register_version(door: FrontDoor, auth: tuple[str, str]) -> str:

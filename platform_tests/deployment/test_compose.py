@@ -17,6 +17,8 @@ from dataplatform.settings import Calendar, ExecutorKind, PlatformSettings
 REPO = Path(__file__).resolve().parents[2]
 DAGSTER_COMMANDS = {"dagster", "dagster-webserver", "dagster-daemon", "dagster-celery"}
 SECRET_WORDS = ("PASSWORD", "TOKEN", "SECRET")
+# `${NAME:-default}` or `${NAME-default}` where NAME names a secret, anywhere in a compose file.
+DEFAULTED_SECRET = re.compile(rf"\$\{{(\w*(?:{'|'.join(SECRET_WORDS)})\w*):?-")
 
 
 def interpolate(text: str) -> str:
@@ -184,6 +186,33 @@ def test_no_secret_is_baked_into_the_image_or_the_compose_file() -> None:
                 assert value is None or re.fullmatch(r"\$\{\w+:\?[^}]*\}", str(value)), name
     assert not re.search(rf"^(ENV|ARG)\s+\S*({'|'.join(SECRET_WORDS)})", dockerfile, re.M)
     assert ".env" in (REPO / ".dockerignore").read_text().split()
+
+
+def test_no_secret_has_a_default_anywhere_in_the_compose_files() -> None:
+    # Also inside commands and URLs, which the per-variable check above does not read.
+    for path in (REPO / "docker-compose.yml", REPO / "deploy" / "compose.tls.yml"):
+        assert DEFAULTED_SECRET.findall(path.read_text()) == [], path
+
+
+def test_only_the_proxy_is_published_and_only_on_http_and_https(compose: dict[str, Any]) -> None:
+    published = {name for name, service in compose["services"].items() if "ports" in service}
+    host_network = [
+        name for name, service in compose["services"].items() if "network_mode" in service
+    ]
+
+    assert published == {"proxy"}
+    assert {port.split(":")[0] for port in compose["services"]["proxy"]["ports"]} == {"80", "443"}
+    assert host_network == []
+
+
+def test_a_provided_certificate_reaches_the_proxy_as_required_secrets() -> None:
+    override = yaml.safe_load((REPO / "deploy" / "compose.tls.yml").read_text())
+    proxy = override["services"]["proxy"]
+
+    assert proxy["environment"]["DAGSTER_TLS"] == "provided"
+    assert set(proxy["secrets"]) == set(override["secrets"]) == {"tls_certificate", "tls_key"}
+    for secret in override["secrets"].values():
+        assert re.fullmatch(r"\$\{\w+:\?[^}]*\}", secret["file"])
 
 
 def test_the_image_runs_on_the_production_instance_config() -> None:
