@@ -4,12 +4,16 @@ fails them, naming what was counted and the offending keys."""
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import cast
 
 import dagster as dg
 import pyarrow as pa
+from datahub.lite.lite_util import get_datahub_lite
 from platform_tests.mart.conftest import DAY_1, DAY_2, listens, write_source
 
 from dataplatform import definitions
+from dataplatform.catalog.assertions import assertion_urn
+from dataplatform.catalog.naming import mart_table
 from dataplatform.catalog.sink import DataHubSink
 from dataplatform.defs.mart.assets import daily_mart, model_marts
 from dataplatform.defs.mart.checks import daily_mart_checks, model_mart_checks
@@ -23,11 +27,13 @@ from dataplatform.settings import SinkKind
 MART = [daily_mart, *model_marts, daily_mart_checks, *model_mart_checks]
 
 
-def resources(history: Path, target: MartTarget) -> dict[str, object]:
+def resources(
+    history: Path, target: MartTarget, datahub: DataHubSink | None = None
+) -> dict[str, object]:
     return {
         "io_manager": ParquetIOManager(base_path=str(history)),
         "mart": MartDatabase.for_target(target),
-        "datahub": DataHubSink(kind=SinkKind.NONE),
+        "datahub": datahub or DataHubSink(kind=SinkKind.NONE),
     }
 
 
@@ -36,7 +42,9 @@ def run(history: Path, target: MartTarget, day: str) -> dg.ExecuteInProcessResul
     return dg.materialize(MART, partition_key=day, resources=resources(history, target))
 
 
-def checks_only(history: Path, target: MartTarget, day: str) -> dg.ExecuteInProcessResult:
+def checks_only(
+    history: Path, target: MartTarget, day: str, datahub: DataHubSink | None = None
+) -> dg.ExecuteInProcessResult:
     """Checks the day as the mart holds it now, publishing nothing."""
     job = dg.define_asset_job(
         "check_the_mart",
@@ -47,7 +55,7 @@ def checks_only(history: Path, target: MartTarget, day: str) -> dg.ExecuteInProc
         assets=[daily_mart, *model_marts],
         asset_checks=[daily_mart_checks, *model_mart_checks],
         jobs=[job],
-        resources=resources(history, target),
+        resources=resources(history, target, datahub),
     )
     return defs.resolve_job_def("check_the_mart").execute_in_process(
         # A checks-only selection has no partitions of its own: the day goes as the run's tag.
@@ -204,3 +212,54 @@ def test_the_daily_refresh_runs_every_mart_check_as_blocking() -> None:
     assert ("sentiment_predictions", "rows_reconcile") in names
     assert len(mart_checks) == 8 * 2 + 5  # reconcile and key for each; references for five
     assert all(graph.get_check_spec(key).blocking for key in mart_checks)
+
+
+def test_check_results_are_assertions_on_the_mart_tables_dataset(
+    history: Path,
+    target: MartTarget,
+    open_mart: Callable[[], AbstractContextManager[MartConnection]],
+) -> None:
+    assert run(history, target, DAY_1).success
+    corrupt(
+        open_mart,
+        f"INSERT INTO {{s}}.listens SELECT * FROM {{s}}.listens WHERE listen_id = '{DAY_1}-b'",
+    )
+    lite_path = history.parent / "lite.sqlite"
+    datahub = DataHubSink(lite_path=str(lite_path), spool_dir=str(history.parent / "spool"))
+
+    result = checks_only(history, target, DAY_1, datahub)
+
+    table = datahub.naming.table_urn(mart_table(target, "listens"))
+    key = dg.AssetKey(["mart", "listens"])
+    lite = get_datahub_lite({"type": "sqlite", "config": {"file": str(lite_path)}}, read_only=True)
+    try:
+        unique = cast(
+            dict | None,
+            lite.get(assertion_urn(datahub.naming, key, "primary_key_unique", table), None),
+        )
+        reconciled = cast(
+            dict | None, lite.get(assertion_urn(datahub.naming, key, "rows_reconcile", table), None)
+        )
+        users = cast(
+            dict | None,
+            lite.get(
+                assertion_urn(
+                    datahub.naming,
+                    dg.AssetKey(["mart", "users"]),
+                    "primary_key_unique",
+                    datahub.naming.table_urn(mart_table(target, "users")),
+                ),
+                None,
+            ),
+        )
+    finally:
+        lite.close()
+    assert not result.success
+    assert unique is not None and reconciled is not None and users is not None
+    assert unique["assertionInfo"]["entityUrn"] == table
+    assert "primary keys (listen_id)" in unique["assertionInfo"]["description"]
+    assert unique["assertionRunEvent"]["asserteeUrn"] == table
+    assert unique["assertionRunEvent"]["result"]["type"] == "FAILURE"
+    assert unique["assertionRunEvent"]["result"]["nativeResults"]["duplicated_keys"] == "1"
+    assert unique["assertionRunEvent"]["partitionSpec"]["partition"] == DAY_1
+    assert users["assertionRunEvent"]["result"]["type"] == "SUCCESS"

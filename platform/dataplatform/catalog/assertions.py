@@ -33,6 +33,10 @@ class CheckRun:
     description: str = ""
     partition: str | None = None
     details: Mapping[str, str] = field(default_factory=dict)
+    dataset: str | None = None  # the judged dataset's URN, when not the asset's own name
+
+    def dataset_urn(self, naming: CatalogNaming) -> str:
+        return self.dataset or naming.dataset_urn(self.asset_key)
 
 
 def check_runs(
@@ -42,6 +46,7 @@ def check_runs(
     evaluated_at: datetime,
     partition: str | None = None,
     descriptions: Mapping[str, str] | None = None,
+    dataset: str | None = None,
 ) -> list[CheckRun]:
     return [
         CheckRun(
@@ -54,19 +59,22 @@ def check_runs(
             description=(descriptions or {}).get(result.check_name or "", ""),
             partition=partition,
             details={k: str(v.value) for k, v in result.metadata.items()},
+            dataset=dataset,
         )
         for result in results
     ]
 
 
-def assertion_urn(naming: CatalogNaming, asset_key: dg.AssetKey, check_name: str) -> str:
-    dataset = naming.dataset_urn(asset_key)
+def assertion_urn(
+    naming: CatalogNaming, asset_key: dg.AssetKey, check_name: str, dataset: str | None = None
+) -> str:
+    dataset = dataset or naming.dataset_urn(asset_key)
     return make_assertion_urn(datahub_guid({"dataset": dataset, "check": check_name}))
 
 
 def assertion_mcps(run: CheckRun, naming: CatalogNaming) -> list[MCP]:
-    urn = assertion_urn(naming, run.asset_key, run.check_name)
-    dataset = naming.dataset_urn(run.asset_key)
+    dataset = run.dataset_urn(naming)
+    urn = assertion_urn(naming, run.asset_key, run.check_name, dataset)
     return [
         MCP(entityUrn=urn, aspect=_info(run, dataset, naming)),
         MCP(entityUrn=urn, aspect=_run_event(run, urn, dataset)),

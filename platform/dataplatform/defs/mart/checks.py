@@ -6,13 +6,19 @@ the checks of the assets it selects) and are skipped with a model table that was
 published. A failure means the mart holds bad data, so every check is blocking: its step
 fails once every check has been evaluated, and with it the run (`alert_on_run_failure` names
 the failed checks); the check's metadata says what was counted and shows offending keys.
+Every evaluation is also a DataHub assertion on the mart table's own dataset (`duckdb` or
+`postgres`), so the catalog shows the table's quality beside its schema and lineage.
 """
 
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 
 import dagster as dg
 from upath import UPath
 
+from dataplatform.catalog.assertions import assertion_mcps, check_runs
+from dataplatform.catalog.naming import mart_table
+from dataplatform.catalog.sink import DataHubSink
 from dataplatform.defs.mart.assets import mart_key
 from dataplatform.mart.checks import (
     PRIMARY_KEY_UNIQUE,
@@ -65,6 +71,7 @@ def evaluate(
     tables: Sequence[MartTable],
     mart: MartDatabase,
     io_manager: ParquetIOManager,
+    datahub: DataHubSink,
 ) -> Iterator[dg.AssetCheckResult]:
     day = context.op_execution_context.partition_key
 
@@ -78,8 +85,34 @@ def evaluate(
     with mart.connect() as connection:
         for table in tables:
             source = io_manager.path_for(dg.AssetKey(list(table.source)), day)
-            for outcome in check_day(connection, table, day, source, history):
-                yield result(table, outcome)
+            results = [result(table, o) for o in check_day(connection, table, day, source, history)]
+            record_assertions(context, datahub, mart, table, results, day)
+            yield from results
+
+
+def record_assertions(
+    context: dg.AssetCheckExecutionContext,
+    datahub: DataHubSink,
+    mart: MartDatabase,
+    table: MartTable,
+    results: list[dg.AssetCheckResult],
+    day: str,
+) -> None:
+    """The table's check results as assertions on its mart dataset; like the publication, a
+    catalog that cannot be reached spools them rather than failing the checks."""
+    runs = check_runs(
+        results,
+        mart_key(table.name),
+        context.op_execution_context.run_id,
+        datetime.now(UTC),
+        day,
+        {name: description(table, name) for name in check_names(table)},
+        dataset=datahub.naming.table_urn(mart_table(mart.target, table.name)),
+    )
+    delivery = datahub.emit([mcp for run in runs for mcp in assertion_mcps(run, datahub.naming)])
+    context.log.info(
+        f"mart checks of {table.name} sent to DataHub as assertions: {delivery.status}"
+    )
 
 
 def result(table: MartTable, outcome: CheckOutcome) -> dg.AssetCheckResult:
@@ -107,8 +140,9 @@ def daily_mart_checks(
     context: dg.AssetCheckExecutionContext,
     mart: MartDatabase,
     io_manager: dg.ResourceParam[ParquetIOManager],
+    datahub: DataHubSink,
 ):
-    yield from evaluate(context, DAILY_TABLES, mart, io_manager)
+    yield from evaluate(context, DAILY_TABLES, mart, io_manager, datahub)
 
 
 def build_model_mart_checks(table: MartTable) -> dg.AssetChecksDefinition:
@@ -117,8 +151,9 @@ def build_model_mart_checks(table: MartTable) -> dg.AssetChecksDefinition:
         context: dg.AssetCheckExecutionContext,
         mart: MartDatabase,
         io_manager: dg.ResourceParam[ParquetIOManager],
+        datahub: DataHubSink,
     ):
-        yield from evaluate(context, [table], mart, io_manager)
+        yield from evaluate(context, [table], mart, io_manager, datahub)
 
     return model_mart_checks
 
