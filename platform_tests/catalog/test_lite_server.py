@@ -19,6 +19,7 @@ import pytest
 
 from dataplatform.catalog.metadata import dataset_mcps
 from dataplatform.catalog.sink import DataHubSink, Delivery
+from dataplatform.settings import SinkKind
 from platform_tests.deployment.processes import free_port
 from platform_tests.written_tables import written_listens
 
@@ -43,7 +44,7 @@ def data_dir(tmp_path: Path) -> Path:
     """A data folder whose catalog holds what the Lite sink wrote for one table."""
     catalog = tmp_path / "catalog"
     sink = DataHubSink(
-        kind="lite",
+        kind=SinkKind.LITE,
         lite_path=str(catalog / "datahub_lite.sqlite"),
         spool_dir=str(catalog / "spool"),
     )

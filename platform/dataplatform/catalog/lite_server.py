@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import uvicorn
 from datahub.lite.lite_local import Browseable, DataHubLiteLocal, Searchable, SearchFlavor
 from datahub.lite.lite_util import get_datahub_lite
-from fastapi import Depends, FastAPI, HTTPException, Query
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse
 
 DEFAULT_PORT = 8979
@@ -28,19 +28,23 @@ def open_lite(path: Path) -> DataHubLiteLocal:
     return get_datahub_lite(config, read_only=True)
 
 
+def request_lite(request: Request) -> Iterator[DataHubLiteLocal]:
+    """The app's catalog, opened per request: SQLite readers are cheap, and the platform's
+    writers keep writing between requests."""
+    catalog = open_lite(request.app.state.catalog_path)
+    try:
+        yield catalog
+    finally:
+        catalog.close()
+
+
+Lite = Annotated[DataHubLiteLocal, Depends(request_lite)]
+
+
 def create_app(path: Path) -> FastAPI:
-    """The API over the DataHub Lite file at `path`, opened per request (SQLite readers are
-    cheap, and the platform's writers keep writing between requests)."""
+    """The API over the DataHub Lite file at `path`."""
     app = FastAPI(title="DataHub Lite (read-only)", description=f"The catalog at {path}")
-
-    def lite() -> Iterator[DataHubLiteLocal]:
-        catalog = open_lite(path)
-        try:
-            yield catalog
-        finally:
-            catalog.close()
-
-    Lite = Annotated[DataHubLiteLocal, Depends(lite)]
+    app.state.catalog_path = path
 
     @app.get("/", include_in_schema=False)
     def docs() -> RedirectResponse:
