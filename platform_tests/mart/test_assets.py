@@ -1,5 +1,7 @@
 """The mart group in Dagster: a day published by its assets, with metadata, in the refresh."""
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, cast
 
@@ -8,13 +10,16 @@ import pyarrow as pa
 from datahub.lite.lite_local import DataHubLiteLocal
 from datahub.lite.lite_util import get_datahub_lite
 from platform_tests.events import materialization_metadata
-from platform_tests.mart.conftest import DAY_1, DAY_2, write_source
+from platform_tests.mart.conftest import DAY_1, DAY_2, users, write_source
 
 from dataplatform import definitions
 from dataplatform.catalog.naming import mart_table
 from dataplatform.catalog.runs import finished_run
 from dataplatform.catalog.sink import DataHubSink
+from dataplatform.column_descriptions import column_description
 from dataplatform.defs.mart.assets import daily_mart, model_marts
+from dataplatform.mart.publish import MartConnection
+from dataplatform.mart.schema import POSTGRES
 from dataplatform.mart.tables import DAILY_TABLES
 from dataplatform.mart.target import MartTarget, mart_target
 from dataplatform.resources.mart_database import MartDatabase
@@ -133,6 +138,10 @@ def test_a_published_day_is_described_to_the_catalog_on_the_marts_platform(
     types = {f["fieldPath"]: f["nativeDataType"].lower() for f in users["schemaMetadata"]["fields"]}
     assert types["user_id"] == "bigint" and types["is_current"] == "boolean"
     assert types["valid_from"] == "timestamp with time zone"
+    described = {f["fieldPath"]: f.get("description") for f in users["schemaMetadata"]["fields"]}
+    assert described["city"] == column_description("users", "city")
+    assert described["is_current"] == column_description("users", "is_current")
+    assert all(described.values())
     assert users["datasetProfile"]["rowCount"] == 3
 
 
@@ -183,3 +192,44 @@ def test_a_runs_outputs_in_the_catalog_are_the_mart_tables_it_published(
     assert set(outputs) == expected
     # Each is the dataset the mart described, schema and all.
     assert all(lite_entity(history, urn)["schemaMetadata"] for urn in outputs)  # type: ignore[index]
+
+
+def column_comments(connection: MartConnection, table: str) -> dict[str, str | None]:
+    """The comment on each column of the mart's `table`, as the database holds it."""
+    if connection.dialect is POSTGRES:
+        sql = (
+            "SELECT attname, col_description(attrelid, attnum) FROM pg_attribute"
+            f' WHERE attrelid = \'"{connection.schema_name}"."{table}"\'::regclass'
+            " AND attnum > 0 AND NOT attisdropped"
+        )
+    else:
+        sql = (
+            "SELECT column_name, comment FROM duckdb_columns()"
+            f" WHERE schema_name = '{connection.schema_name}' AND table_name = '{table}'"
+        )
+    return {str(name): comment for name, comment in connection.query(sql)}
+
+
+def test_every_mart_column_carries_its_description_as_a_comment(
+    history: Path,
+    target: MartTarget,
+    open_mart: Callable[[], AbstractContextManager[MartConnection]],
+):
+    materialise(history, target, DAY_1)
+    new_column = users(DAY_2).append_column("plan", pa.array(["free", "paid"]))
+    write_source(history, ("cleaned", "users"), DAY_2, new_column)
+    materialise(history, target, DAY_2)
+
+    with open_mart() as connection:
+        comments = {table.name: column_comments(connection, table.name) for table in DAILY_TABLES}
+    assert comments["users"]["city"] == column_description("users", "city")
+    assert comments["users"]["valid_to"] == column_description("users", "valid_to")
+    assert comments["user_golden"]["entity_id"] == column_description("user_golden", "entity_id")
+    assert comments["users"]["plan"] is None  # a column nobody described gets no comment
+    described = {
+        (table, column): comment
+        for table, columns in comments.items()
+        for column, comment in columns.items()
+        if column != "plan"
+    }
+    assert all(described.values()), [key for key, text in described.items() if not text]

@@ -31,6 +31,7 @@ from datahub.metadata.urns import DataFlowUrn, DatasetUrn
 
 from dataplatform.catalog.naming import ORCHESTRATOR, CatalogNaming, SqlTable
 from dataplatform.catalog.profile import TableProfile
+from dataplatform.column_descriptions import column_description
 
 MCP = MetadataChangeProposalWrapper
 
@@ -250,6 +251,7 @@ def _schema(written: WrittenDataset, naming: CatalogNaming) -> dh.SchemaMetadata
                 type=dh.SchemaFieldDataTypeClass(type=_field_type(arrow_field.type)),
                 nativeDataType=str(arrow_field.type),
                 nullable=arrow_field.nullable,
+                description=column_description(written.key.path[-1], arrow_field.name) or None,
             )
             for arrow_field in written.schema
         ],
@@ -293,6 +295,7 @@ def _sql_schema(published: PublishedSqlTable) -> dh.SchemaMetadataClass:
                 type=dh.SchemaFieldDataTypeClass(type=_sql_field_type(column.data_type)),
                 nativeDataType=column.data_type,
                 nullable=column.nullable,
+                description=column_description(published.table.table, column.name) or None,
             )
             for column in published.columns
         ],

@@ -19,8 +19,10 @@ from dataplatform.mart.schema import (
     Dialect,
     column_list,
     column_types,
+    comments,
     create_table,
     evolve,
+    literal,
     quoted,
 )
 from dataplatform.mart.tables import (
@@ -147,10 +149,12 @@ def prepare_table(connection: MartConnection, table: MartTable, schema: pa.Schem
         statements = evolve(connection.dialect, connection.schema_name, table, existing, incoming)
     else:
         statements = list(create_table(connection.dialect, connection.schema_name, table, incoming))
-        description = table.description.replace("'", "''")
         statements.append(
-            f"COMMENT ON TABLE {quoted(connection.schema_name, table.name)} IS '{description}'"
+            f"COMMENT ON TABLE {quoted(connection.schema_name, table.name)}"
+            f" IS {literal(table.description)}"
         )
+    new_columns = [column for column in incoming if column not in existing]
+    statements += comments(connection.schema_name, table, new_columns)
     for statement in statements:
         connection.execute(statement)
     if table.current_view and statements:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from dataplatform.column_descriptions import column_description
 from dataplatform.mart.tables import DAY, Kind, MartTable
 
 
@@ -143,6 +144,20 @@ def evolve(
         for c, t in incoming.items()
         if c not in existing
     ]
+
+
+def comments(schema_name: str, table: MartTable, columns: Iterable[str]) -> list[str]:
+    """The comments describing `columns` of the table, from the one declaration of what each
+    column means (a column nobody described gets none)."""
+    name = quoted(schema_name, table.name)
+    described = ((c, column_description(table.name, c)) for c in columns)
+    return [
+        f"COMMENT ON COLUMN {name}.{quoted(c)} IS {literal(text)}" for c, text in described if text
+    ]
+
+
+def literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def column_list(names: Iterable[str]) -> str:

@@ -21,6 +21,7 @@ from upath import UPath
 
 from dataplatform.catalog.profile import ProfileBuilder, TableProfile, profile_table
 from dataplatform.catalog.sink import DataHubSink
+from dataplatform.column_descriptions import column_description
 
 # Input metadata keys understood by `load_input` (set them on `AssetIn(metadata=...)`).
 COLUMNS = "columns"
@@ -59,7 +60,7 @@ class ParquetIOManager(dg.ConfigurableIOManager):
     ) -> None:
         path = self._path(context.asset_key, self._output_partition(context))
         schema, rows, profile = self._write(obj, path, context.asset_key)
-        metadata = self._written_metadata(schema, rows, path)
+        metadata = self._written_metadata(schema, rows, path, context.asset_key.path[-1])
         if self.datahub is not None:
             metadata |= self.datahub.record_write(context, schema, profile(), str(path))
         context.add_output_metadata(metadata)
@@ -135,10 +136,10 @@ class ParquetIOManager(dg.ConfigurableIOManager):
         return profile.build()
 
     @staticmethod
-    def _written_metadata(schema: pa.Schema, rows: int, path: UPath) -> OutputMetadata:
+    def _written_metadata(schema: pa.Schema, rows: int, path: UPath, table: str) -> OutputMetadata:
         return {
             "dagster/row_count": rows,
-            "dagster/column_schema": _table_schema(schema),
+            "dagster/column_schema": _table_schema(schema, table),
             "path": dg.MetadataValue.path(str(path)),
             "columns": len(schema),
         }
@@ -202,12 +203,13 @@ def _replace(source: UPath, target: UPath) -> None:
         source.fs.mv(source.path, target.path)
 
 
-def _table_schema(schema: pa.Schema) -> dg.TableSchema:
+def _table_schema(schema: pa.Schema, table: str) -> dg.TableSchema:
     return dg.TableSchema(
         columns=[
             dg.TableColumn(
                 name=field.name,
                 type=str(field.type),
+                description=column_description(table, field.name) or None,
                 constraints=dg.TableColumnConstraints(nullable=field.nullable),
             )
             for field in schema
