@@ -1,6 +1,7 @@
 """Reads a JSON file holding an array of objects or an object of column arrays, or hands a `.json`
 file that holds JSON Lines to that reader."""
 
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -22,8 +23,9 @@ def open_json(
     encoding = text_encoding(head, format, complete=len(head) < limits.SNIFF_BYTES)
     if _looks_like_json_lines(head, encoding):
         return open_json_lines(path, source_name, "jsonl", head, contract)
+    text = decode(path.read_bytes(), encoding).lstrip(BOM)
     try:
-        document = orjson.loads(decode(path.read_bytes(), encoding).lstrip(BOM))
+        document = orjson.loads(text)
     except orjson.JSONDecodeError as error:
         raise LandingFileError(
             f"invalid JSON: {error.msg}",
@@ -33,7 +35,8 @@ def open_json(
     values, keys = _json_rows(document)
     rejects: list[dict] = []
     tally = Tally()
-    records = _objects(values, source_name, rejects, tally)
+    numbers = _element_lines(text) if isinstance(document, list) else None
+    records = _objects(values, numbers, source_name, rejects, tally)
     keys = keys or list(
         dict.fromkeys(key for value in values if isinstance(value, dict) for key in value)
     )
@@ -80,10 +83,43 @@ def _json_rows(document: object) -> tuple[list[object], list[str] | None]:
     )
 
 
+# What changes the nesting depth of valid JSON: strings (skipped whole, so brackets and commas
+# inside them do not count), brackets and commas.
+_STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},]')
+_NOT_SPACE = re.compile(r"\S")
+
+
+def _element_lines(text: str) -> list[int]:
+    """The physical line on which each element of the top-level array in valid JSON `text`
+    starts, so rejects of a JSON array are numbered like those of every other text format."""
+    lines: list[int] = []
+    depth, line, counted_to = 0, 1, 0
+    for token in _STRUCTURE.finditer(text):
+        mark = token.group()
+        if mark in "[{":
+            depth += 1
+        elif mark in "]}":
+            depth -= 1
+        if mark in "[," and depth == 1:
+            start = _NOT_SPACE.search(text, token.end())
+            assert start is not None  # valid JSON: a value or `]` follows
+            if start.group() != "]":
+                line += text.count("\n", counted_to, start.start())
+                counted_to = start.start()
+                lines.append(line)
+    return lines
+
+
 def _objects(
-    values: Iterable[object], source_name: str, rejects: list[dict], tally: Tally
+    values: Iterable[object],
+    numbers: Iterable[int] | None,
+    source_name: str,
+    rejects: list[dict],
+    tally: Tally,
 ) -> Iterator[tuple[int, dict]]:
-    for number, value in enumerate(values, start=1):
+    """Each object with its row number: its line in an array, its position in columns."""
+    numbered = zip(numbers, values, strict=True) if numbers is not None else enumerate(values, 1)
+    for number, value in numbered:
         tally.read += 1
         if isinstance(value, dict):
             yield number, value
