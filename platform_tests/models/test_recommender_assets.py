@@ -21,6 +21,7 @@ from mlflow.exceptions import MlflowException
 
 from dataplatform.catalog.ml_models import model_urn
 from dataplatform.catalog.sink import DataHubSink, SinkKind
+from dataplatform.defs.models import recommender_assets
 from dataplatform.defs.models.recommender_assets import (
     LISTENS,
     PACKAGES,
@@ -89,7 +90,14 @@ def resources(data: Path, local_mlflow: LocalMlflow) -> dict[str, object]:
 
 def train(data: Path, local_mlflow: LocalMlflow, **config: Any) -> dict[str, Any]:
     """The recommender's materialisation metadata, as plain values."""
-    result = dg.materialize(
+    [materialization] = training(data, local_mlflow, **config).asset_materializations_for_node(
+        "models__recommender"
+    )
+    return {key: value.value for key, value in materialization.metadata.items()}
+
+
+def training(data: Path, local_mlflow: LocalMlflow, **config: Any) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
         [LISTENS_SPEC, recommender],
         selection=[recommender],
         resources=resources(data, local_mlflow),
@@ -97,8 +105,14 @@ def train(data: Path, local_mlflow: LocalMlflow, **config: Any) -> dict[str, Any
             ops={"models__recommender": RecommenderConfig(**{"holdout_days": 3, **config})}
         ),
     )
-    [materialization] = result.asset_materializations_for_node("models__recommender")
-    return {key: value.value for key, value in materialization.metadata.items()}
+
+
+def checks(result: dg.ExecuteInProcessResult) -> dict[str, tuple[bool, str]]:
+    """Each check's outcome and severity."""
+    return {
+        check.check_name: (check.passed, check.severity.value)
+        for check in result.get_asset_check_evaluations()
+    }
 
 
 def champion_version(local_mlflow: LocalMlflow) -> str:
@@ -240,6 +254,47 @@ def test_a_first_model_that_loses_to_popularity_is_registered_but_never_champion
         resources=resources(data, local_mlflow),
     )
     assert scoring.asset_materializations_for_node("models__recommendations") == []
+
+
+def test_losing_to_popularity_is_a_warning_check_on_the_model(
+    data: Path, local_mlflow: LocalMlflow
+) -> None:
+    result = training(data, local_mlflow, factors=64, popularity_weights=[0.0])
+
+    assert checks(result) == {
+        "beats_baseline": (False, "WARN"),
+        "evaluation_sound": (True, "ERROR"),
+    }
+
+
+def test_too_few_hold_out_users_fail_an_error_check_and_stop_the_promotion(
+    data: Path, local_mlflow: LocalMlflow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(recommender_assets, "MIN_HOLDOUT_USERS", 1_000_000)
+
+    result = training(data, local_mlflow, factors=8)
+
+    [materialization] = result.asset_materializations_for_node("models__recommender")
+    assert materialization.metadata["promoted"].value is False
+    decision = str(materialization.metadata["decision"].value)
+    assert "evaluation is unsound: it was scored on" in decision
+    assert "fewer than the 1000000 needed" in decision
+    assert checks(result)["evaluation_sound"] == (False, "ERROR")
+    with pytest.raises(MlflowException, match="champion"):
+        champion_version(local_mlflow)
+
+
+def test_a_skipped_training_repeats_the_checks_of_the_version_it_keeps(
+    data: Path, local_mlflow: LocalMlflow
+) -> None:
+    training(data, local_mlflow, factors=64, popularity_weights=[0.0])
+
+    skipped = training(data, local_mlflow, factors=64, popularity_weights=[0.0])
+
+    assert checks(skipped) == {
+        "beats_baseline": (False, "WARN"),
+        "evaluation_sound": (True, "ERROR"),
+    }
 
 
 def test_a_planted_better_model_is_promoted_on_the_same_hold_out(

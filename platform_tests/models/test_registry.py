@@ -12,6 +12,7 @@ from dataplatform.models.registry import (
     CHAMPION,
     FINGERPRINT_TAG,
     Baseline,
+    EvaluationSize,
     Promotion,
     RegistryError,
     champion_uri,
@@ -192,3 +193,43 @@ def test_failed_aliasing_deletes_the_new_version_and_keeps_the_champion(
 def test_loading_a_champion_that_does_not_exist_says_so(local_mlflow: LocalMlflow) -> None:
     with pytest.raises(RegistryError, match="has no 'champion' version"):
         load_champion("never_trained")
+
+
+def judged(
+    challenger: float, champion: float | None, size: EvaluationSize | None = None
+) -> Promotion:
+    baseline = Baseline("coin", "score", score=0.5, challenger_score=challenger)
+    return Promotion(NAME, "2", "score", challenger, "1", champion, 0.0, baseline, size)
+
+
+def test_an_unsound_evaluation_stops_a_promotion_that_the_scores_would_allow() -> None:
+    enough, few = EvaluationSize(30, 30, "test rows"), EvaluationSize(29, 30, "test rows")
+
+    assert judged(0.9, 0.6, enough).promoted and judged(0.9, 0.6).promoted
+    assert not judged(0.9, 0.6, few).promoted
+    assert judged(0.9, 0.6, few).decision.startswith(
+        "not promoted version 2, as its evaluation is unsound: it was scored on 29 test rows,"
+        " fewer than the 30 needed"
+    )
+    assert judged(float("nan"), None).unsound == (
+        "its score, challenger score is not a finite number"
+    )
+    assert not judged(0.9, float("inf"), enough).promoted
+
+
+def test_the_evaluation_verdict_is_a_tag_of_the_version(local_mlflow: LocalMlflow) -> None:
+    promotion = register_and_promote(
+        logged_constant(0.9),
+        NAME,
+        "score",
+        0.9,
+        loaded_probability,
+        0.0,
+        Baseline("coin", "score", score=0.5, challenger_score=0.9),
+        evaluation=EvaluationSize(3, 30, "test rows"),
+    )
+
+    tags = local_mlflow.client().get_model_version(NAME, promotion.version).tags
+    assert tags["promoted"] == "false" and tags["evaluated"] == "3"
+    assert tags["evaluation_unsound"] == "it was scored on 3 test rows, fewer than the 30 needed"
+    assert champion_version(NAME) is None

@@ -1,6 +1,7 @@
 """Champion/challenger promotion in the MLflow model registry, by the `champion` alias.
 
-Every challenger is registered as a new version. It takes the alias only if it beats its
+Every challenger is registered as a new version. It takes the alias only if its evaluation is
+sound (finite scores, from enough held-out data), it beats its
 baseline (what a model that learnt nothing scores) and strictly beats the current champion by
 more than the margin, the champion scored by the caller on the same held-out data as the
 challenger, data neither was fit on. The decision, the scores and the baseline are tags of
@@ -10,6 +11,7 @@ training on unchanged input can be skipped.
 
 import hashlib
 import json
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -52,6 +54,15 @@ class Baseline:
 
 
 @dataclass(frozen=True)
+class EvaluationSize:
+    """How much held-out data the scores come from, and the least that a promotion trusts."""
+
+    count: int
+    minimum: int
+    unit: str  # what is counted, e.g. "test reviews"
+
+
+@dataclass(frozen=True)
 class Promotion:
     model_name: str
     version: str
@@ -61,6 +72,27 @@ class Promotion:
     champion_score: float | None
     margin: float
     baseline: Baseline
+    evaluation: EvaluationSize | None = None  # None: only the scores' finiteness is judged
+
+    @property
+    def unsound(self) -> str | None:
+        """Why the evaluation cannot support a promotion (too little data, a score that is not
+        a number), or None."""
+        size = self.evaluation
+        if size is not None and size.count < size.minimum:
+            return (
+                f"it was scored on {size.count} {size.unit}, fewer than the {size.minimum} needed"
+            )
+        scores = {
+            self.metric: self.challenger_score,
+            f"baseline {self.baseline.metric}": self.baseline.score,
+            f"challenger {self.baseline.metric}": self.baseline.challenger_score,
+            f"champion {self.metric}": self.champion_score,
+        }
+        broken = [
+            name for name, score in scores.items() if score is not None and not math.isfinite(score)
+        ]
+        return f"its {', '.join(broken)} is not a finite number" if broken else None
 
     @property
     def beats_champion(self) -> bool:
@@ -71,13 +103,17 @@ class Promotion:
 
     @property
     def promoted(self) -> bool:
-        return self.baseline.beaten and self.beats_champion
+        return self.unsound is None and self.baseline.beaten and self.beats_champion
 
     @property
     def decision(self) -> str:
         return f"{self._verdict()}: {self._scores()}"
 
     def _verdict(self) -> str:
+        if self.unsound is not None:
+            return (
+                f"not promoted version {self.version}, as its evaluation is unsound: {self.unsound}"
+            )
         if not self.baseline.beaten:
             return f"not promoted version {self.version}, as it does not beat the baseline"
         if not self.beats_champion:
@@ -122,6 +158,8 @@ def decision_record(promotion: Promotion) -> dict[str, str | bool | float | None
         "baseline_metric": baseline.metric,
         "baseline_score": baseline.score,
         "challenger_baseline_metric_score": baseline.challenger_score,
+        "evaluation_unsound": promotion.unsound,
+        "evaluated": None if promotion.evaluation is None else promotion.evaluation.count,
     }
 
 
@@ -203,8 +241,10 @@ def register_and_promote(
     baseline: Baseline,
     tags: Mapping[str, str] | None = None,
     client: MlflowClient | None = None,
+    evaluation: EvaluationSize | None = None,
 ) -> Promotion:
-    """Registers `model_uri` as a new version tagged with `tags`; it becomes champion only if it
+    """Registers `model_uri` as a new version tagged with `tags`; it becomes champion only if its
+    scores are finite and come from at least `evaluation.minimum` held-out items, and it
     beats `baseline` and the current champion (scored by `score_champion`, given that version's
     URI, on the challenger's held-out data) strictly by more than `margin`."""
     client = client or MlflowClient()
@@ -224,6 +264,7 @@ def register_and_promote(
         champion_score,
         margin,
         baseline,
+        evaluation,
     )
     try:
         _record_decision(promotion, registered.run_id, client)
@@ -285,4 +326,6 @@ def _tag_value(value: str | bool | float | None) -> str:
         return "none"
     if isinstance(value, bool):
         return str(value).lower()
+    if isinstance(value, int):
+        return str(value)
     return value if isinstance(value, str) else f"{value:.6f}"

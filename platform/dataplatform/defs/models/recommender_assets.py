@@ -28,6 +28,13 @@ from pydantic import Field
 from dataplatform.catalog.ml_models import describe_model
 from dataplatform.catalog.sink import DataHubSink
 from dataplatform.models.cards import ModelCard, TrainingData, log_card
+from dataplatform.models.checks import (
+    BEATS_BASELINE,
+    EVALUATION_SOUND,
+    promotion_check_specs,
+    promotion_checks,
+    recorded_checks,
+)
 from dataplatform.models.recommender import (
     POPULARITY_WEIGHTS,
     RECOMMENDATION_DTYPES,
@@ -45,6 +52,7 @@ from dataplatform.models.recommender import (
 from dataplatform.models.registry import (
     FINGERPRINT_TAG,
     Baseline,
+    EvaluationSize,
     Promotion,
     champion_version,
     no_champion_yet,
@@ -67,6 +75,9 @@ PACKAGES = ["scikit-learn", "scipy", "pandas", "numpy"]
 PROMOTION_METRIC = f"precision_at_{TOP_K}"
 DEFAULT_MODEL_NAME = "track_recommender"
 TRAINED_UNTIL_TAG = "trained_until"  # the time of the newest listen a version was fitted on
+# Fewer users with first plays in the hold-out than this make precision at 10 too noisy.
+MIN_HOLDOUT_USERS = 20
+HOLDOUT_USERS = "hold-out users"
 
 
 class RecommenderModel(PythonModel):
@@ -119,6 +130,7 @@ class RecommendationsConfig(dg.Config):
         )
     },
     kinds={"scikitlearn", "mlflow"},
+    check_specs=promotion_check_specs(RECOMMENDER, HOLDOUT_USERS, MIN_HOLDOUT_USERS),
 )
 def recommender(
     context: dg.AssetExecutionContext,
@@ -126,13 +138,17 @@ def recommender(
     listens: pd.DataFrame,
     mlflow: MlflowTracking,
     datahub: DataHubSink,
-) -> dg.MaterializeResult:
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     fingerprint = training_fingerprint(listens, config.fitting_settings())
     champion = champion_version(config.model_name)
-    skip = reason_to_skip(config.model_name, fingerprint, listens, champion)
-    if skip is not None:
-        context.log.info(skip["decision"])
-        return dg.MaterializeResult(metadata=skip)
+    skipped = reason_to_skip(config.model_name, fingerprint, listens, champion)
+    if skipped is not None:
+        version, metadata = skipped
+        context.log.info(metadata["decision"])
+        yield dg.MaterializeResult(metadata=metadata)
+        checks = [BEATS_BASELINE, EVALUATION_SOUND]
+        yield from recorded_checks(str(version.version), version.tags, checks)
+        return
     seen_until = None if champion is None else trained_until(champion)
     train, holdout = split_by_time(listens, config.holdout_days, seen_until)
     model = fit_blended(
@@ -154,6 +170,7 @@ def recommender(
             FINGERPRINT_TAG: fingerprint,
             TRAINED_UNTIL_TAG: train["listened_at"].max().isoformat(),
         },
+        evaluation=EvaluationSize(evaluation.model.users, MIN_HOLDOUT_USERS, HOLDOUT_USERS),
     )
     context.log.info(promotion.decision)
     card = recommender_card(promotion, listens, train, holdout, model, metrics)
@@ -172,7 +189,7 @@ def recommender(
         model_asset=RECOMMENDER,
         card=card,
     )
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata={
             **promotion_metadata(promotion),
             **metrics,
@@ -183,6 +200,7 @@ def recommender(
             "model_card": dg.MetadataValue.md(card.markdown()),
         }
     )
+    yield from promotion_checks(promotion)
 
 
 INTENDED_USE = (
@@ -258,14 +276,15 @@ def as_timestamp(text: str) -> pd.Timestamp:
 
 def reason_to_skip(
     model_name: str, fingerprint: str, listens: pd.DataFrame, champion: ModelVersion | None
-) -> dict[str, str | bool] | None:
-    """The metadata of a skipped training, if training now could tell nothing new."""
+) -> tuple[ModelVersion, dict[str, str | bool]] | None:
+    """The version kept and the metadata of a skipped training, if training now could tell
+    nothing new."""
     unchanged = unchanged_since(model_name, fingerprint)
     if unchanged is not None:
-        return skipped_metadata(unchanged)
+        return unchanged, skipped_metadata(unchanged)
     if champion is not None and listens["listened_at"].max() <= trained_until(champion):
         reason = f"no listens newer than those champion version {champion.version} was fitted on"
-        return skipped_metadata(champion, reason)
+        return champion, skipped_metadata(champion, reason)
     return None
 
 
