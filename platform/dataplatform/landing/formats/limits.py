@@ -10,3 +10,9 @@ SAMPLE_ROWS = 10_000
 PROBE_ROWS = 1_000
 BATCH_ROWS = 50_000
 BATCH_BYTES = 32 * 1024 * 1024
+# A gzip or zip member unpacked past either bound is a decompression bomb, quarantined: the most
+# bytes written, and (once past RATIO_FLOOR_BYTES, so small repetitive files pass) the most bytes
+# per compressed byte. Real CSV or JSON rarely passes 20:1; zeros reach about 1000:1.
+MAX_UNPACKED_BYTES = 8 * 1024 * 1024 * 1024
+MAX_UNPACK_RATIO = 200
+RATIO_FLOOR_BYTES = 64 * 1024 * 1024
