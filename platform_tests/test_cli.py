@@ -32,6 +32,7 @@ from dataplatform.defs.entities.assets import build_entity_assets
 from dataplatform.defs.ingestion.assets import build_raw_asset
 from dataplatform.demo_api import DemoApiConfig, DemoApiServer
 from dataplatform.demo_api.endpoints import ENDPOINTS_BY_NAME
+from dataplatform.entities.key_store import PreparedKeyStore
 from dataplatform.entities.label_files import read_labels_file
 from dataplatform.entities.platform_specs import USERS
 from dataplatform.entities.plots import PlotStore
@@ -390,6 +391,7 @@ def materialise_users(data: Path, config: DemoApiConfig, day: str) -> dg.Execute
                 "source_api": SourceApiClient(base_url=api.url),
                 "entity_truth": EntityTruth(labels_path=""),
                 "plots": PlotStore(base_path=str(data)),
+                "prepared_keys": PreparedKeyStore(base_path=str(data)),
                 "landing": LandingZone(root=str(data / "landing")),
             },
         )

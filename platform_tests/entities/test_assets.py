@@ -26,8 +26,10 @@ from dataplatform.demo_api import DemoApiServer
 from dataplatform.demo_api.endpoints import ENDPOINTS_BY_NAME
 from dataplatform.demo_api.ground_truth import true_entity_ids
 from dataplatform.entities.clustering import ENTITY_ID
+from dataplatform.entities.key_store import PreparedKeyStore
 from dataplatform.entities.platform_specs import FEBRL, USERS
 from dataplatform.entities.plots import PlotStore
+from dataplatform.entities.prepared_keys import with_prepared_keys
 from dataplatform.entities.quality import entity_pairs, pair_quality, true_pairs_from_entities
 from dataplatform.entities.truth import TRUE_ENTITY_ID, EntityTruth
 from dataplatform.landing.zone import LandingZone
@@ -81,6 +83,7 @@ def materialise_day(
             "source_api": SourceApiClient(base_url=api.url),
             "entity_truth": EntityTruth(labels_path=labels),
             "plots": PlotStore(base_path=str(data)),
+            "prepared_keys": PreparedKeyStore(base_path=str(data)),
             "landing": LandingZone(root=str(data / "landing")),
         },
     )
@@ -127,6 +130,20 @@ def test_second_day_folds_its_records_into_the_first_days_entities(two_days: Two
     assert len(second) < len(first) + changed  # some of the day's records were updates
     assert metadata["records"].value == len(second) == second["user_id"].nunique()
     assert metadata["entities"].value == second[ENTITY_ID].nunique()
+
+
+def test_the_entity_table_holds_no_cache_and_the_cache_kept_beside_it_is_complete(
+    two_days: TwoDays,
+) -> None:
+    store = PreparedKeyStore(base_path=str(two_days.data))
+    for day, result in ((FIRST_DAY, two_days.first), (SECOND_DAY, two_days.second)):
+        snapshot = two_days.snapshot(day)
+        schema = entities_metadata(result)["dagster/column_schema"].value
+        shown = [*snapshot.columns, *(column.name for column in schema.columns)]
+        assert not [column for column in shown if column.startswith("prepared__")]
+        cached = store.load(REVIEWED, snapshot, KEYS.entities, day, result.run_id)
+        assert with_prepared_keys(REVIEWED, cached) is cached  # nothing left to prepare
+        assert store.load(REVIEWED, snapshot, KEYS.entities, day, "another-run") is snapshot
 
 
 def test_entity_ids_are_stable_across_days(two_days: TwoDays) -> None:
@@ -226,6 +243,7 @@ def test_a_cut_cluster_is_warned_in_the_log_and_the_metadata(tmp_path: Path) -> 
                 "io_manager": ParquetIOManager(base_path=str(tmp_path)),
                 "entity_truth": EntityTruth(labels_path=""),
                 "plots": PlotStore(base_path=str(tmp_path)),
+                "prepared_keys": PreparedKeyStore(base_path=str(tmp_path)),
                 "landing": LandingZone(root=str(tmp_path / "landing")),
             },
         )

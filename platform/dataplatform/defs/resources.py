@@ -4,6 +4,7 @@ import dagster as dg
 
 from dataplatform.catalog.mlflow_ingestion import MlflowTrackingServer
 from dataplatform.catalog.sink import DataHubSink
+from dataplatform.entities.key_store import PreparedKeyStore
 from dataplatform.entities.plots import PlotStore
 from dataplatform.entities.truth import EntityTruth
 from dataplatform.executors import executor_from
@@ -79,6 +80,7 @@ def platform_resources(settings: PlatformSettings) -> dict[str, object]:
         ),
         "entity_truth": EntityTruth(labels_path=settings.entity_truth),
         "plots": PlotStore(base_path=settings.data_dir),
+        "prepared_keys": PreparedKeyStore(base_path=settings.data_dir),
         "mlflow": mlflow_tracking(settings),
         "mlflow_server": MlflowTrackingServer(tracking_uri=tracking_uri),
         "mart": MartDatabase.for_target(settings.mart),

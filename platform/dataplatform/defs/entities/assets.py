@@ -20,6 +20,7 @@ import pandas as pd
 from dataplatform.defs.entities.review import build_labels_asset
 from dataplatform.entities.clustering import ENTITY_ID
 from dataplatform.entities.golden import golden_records
+from dataplatform.entities.key_store import PreparedKeyStore
 from dataplatform.entities.label_files import labels_for_run, side_by_side
 from dataplatform.entities.platform_specs import USERS
 from dataplatform.entities.plots import (
@@ -139,13 +140,21 @@ def build_resolution_asset(
         labels: pd.DataFrame,
         entity_truth: EntityTruth,
         plots: PlotStore,
+        prepared_keys: PreparedKeyStore,
     ) -> Iterator[dg.Output | dg.AssetCheckResult]:
         partition = context.partition_key
+        previous = with_cache(context, spec, keys.entities, previous, prepared_keys)
         refolded = labelled_records(spec, previous, changed, labels, partition)
         day = pd.concat([changed, refolded], ignore_index=True) if len(refolded) else changed
         given = labels_for_run(labels, cast(pd.Series, changed[spec.id_column]))
         resolution = resolve_day(spec, previous, day, given)
-        snapshot = entity_snapshot(spec, previous, day, resolution)
+        snapshot = prepared_keys.save(
+            spec,
+            entity_snapshot(spec, previous, day, resolution),
+            keys.entities,
+            partition,
+            context.run_id,
+        )
         context.log.info(
             f"{spec.name} {partition}: {len(changed)} new or changed records and"
             f" {len(refolded)} newly labelled ones compared in"
@@ -225,12 +234,31 @@ def build_golden_asset(
         ),
     )
     def golden(entities: pd.DataFrame) -> dg.Output[pd.DataFrame]:
-        records = without_prepared_keys(entities).drop(columns=ENTITY_ID)
+        records = entities.drop(columns=ENTITY_ID)
         members = cast(pd.DataFrame, entities[[spec.id_column, ENTITY_ID]])
         table = golden_records(spec, records, members)
         return dg.Output(table, metadata={"entities": len(table), "records": len(entities)})
 
     return golden
+
+
+def with_cache(
+    context: dg.AssetExecutionContext,
+    spec: EntitySpec,
+    key: dg.AssetKey,
+    previous: pd.DataFrame,
+    store: PreparedKeyStore,
+) -> pd.DataFrame:
+    """The previous snapshot with its prepared keys: those its run cached, the others made."""
+    if previous.empty:
+        return previous
+    partition = context.asset_partition_key_for_input("previous")
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[partition]), limit=1
+    ).records
+    if records:
+        previous = store.load(spec, previous, key, partition, records[0].run_id)
+    return with_prepared_keys(spec, previous)
 
 
 def resolve_day(
@@ -273,7 +301,7 @@ def entity_snapshot(
         unchanged = ~previous[spec.id_column].isin(changed[spec.id_column])
         records = pd.concat([previous[unchanged].drop(columns=ENTITY_ID), changed])
     assignment = resolution.entities[[spec.id_column, ENTITY_ID]]
-    # The prepared blocking keys travel with the snapshot, so tomorrow prepares only its changes.
+    # The prepared keys are cached with the snapshot, so tomorrow prepares only its changes.
     return with_prepared_keys(
         spec, records.merge(assignment, on=spec.id_column, how="left", validate="one_to_one")
     )
