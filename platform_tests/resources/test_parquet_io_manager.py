@@ -4,14 +4,17 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import dagster as dg
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from datahub.lite.lite_util import get_datahub_lite
 
 from dataplatform.catalog.sink import DataHubSink
+from dataplatform.column_descriptions import column_description
 from dataplatform.resources import parquet_io_manager
 from dataplatform.resources.parquet_io_manager import (
     ALLOW_MISSING_PARTITIONS,
@@ -238,3 +241,34 @@ def test_stream_failing_midway_leaves_the_previous_version(tmp_path: Path) -> No
 
     assert pq.read_table(tmp_path / "streamed.parquet").column("value").to_pylist() == [1, 2, 3]
     assert [p.name for p in tmp_path.iterdir()] == ["streamed.parquet"]
+
+
+@dg.asset(key=["cleaned", "listens"])
+def described_listens() -> pd.DataFrame:
+    return pd.DataFrame({"listen_id": ["a"], "ms_played": [1000], "scratch": [0.5]})
+
+
+def test_written_columns_carry_their_declared_description_to_dagster_and_datahub(
+    tmp_path: Path,
+) -> None:
+    lite_path = tmp_path / "lite.sqlite"
+    datahub = DataHubSink(lite_path=str(lite_path), spool_dir=str(tmp_path / "spool"))
+    io_manager = ParquetIOManager(base_path=str(tmp_path / "data"), datahub=datahub)
+    result = dg.materialize([described_listens], resources={"io_manager": io_manager})
+
+    schema = materialization_metadata(result, "cleaned", "listens")["dagster/column_schema"]
+    described = {column.name: column.description for column in schema.value.columns}
+    expected = {
+        "listen_id": column_description("listens", "listen_id"),
+        "ms_played": column_description("listens", "ms_played"),
+        "scratch": None,  # nobody described it
+    }
+    assert described == expected and expected["ms_played"]
+    lite = get_datahub_lite({"type": "sqlite", "config": {"file": str(lite_path)}}, read_only=True)
+    try:
+        entity = cast(dict, lite.get(datahub.naming.dataset_urn(described_listens.key), None))
+    finally:
+        lite.close()
+    assert entity is not None
+    fields = entity["schemaMetadata"]["fields"]
+    assert {f["fieldPath"]: f.get("description") for f in fields} == expected
