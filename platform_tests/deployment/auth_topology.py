@@ -23,7 +23,7 @@ DEPLOY = REPO / "deploy"
 LOCATION = "auth_tests"
 JOB = "greeting_job"
 # Ready within seconds on an idle machine; generous for one shared with other test runs.
-READY_TIMEOUT = 300
+READY_TIMEOUT = 450
 PROVISION_TIMEOUT = 600
 
 

@@ -109,7 +109,7 @@ def sign_in(monkeypatch: pytest.MonkeyPatch, account: Account) -> None:
     monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", account.password)
 
 
-def graphql(url: str, auth: tuple[str, str], query: str, **variables: Any) -> httpx.Response:
+def graphql(url: str, auth: tuple[str, str] | None, query: str, **variables: Any) -> httpx.Response:
     return httpx.post(
         f"{url}/graphql", json={"query": query, "variables": variables}, auth=auth, timeout=60
     )
@@ -130,6 +130,8 @@ def test_nothing_is_served_without_the_right_password(door: FrontDoor) -> None:
             response = httpx.get(f"{url}/", auth=auth, timeout=60)
             assert response.status_code == 401, (url, auth)
             assert response.headers["www-authenticate"].startswith("Basic")
+            # The API the UI calls, a mutation included, is behind the same door.
+            assert graphql(url, auth, LAUNCH, params=LAUNCH_PARAMS).status_code == 401, url
     # The viewer's password opens the read-only UI only.
     assert graphql(door.dagster_url, door.viewer.auth, REPOSITORIES).status_code == 401
     assert mlflow_api(door, None, "registered-models/create", {"name": "x"}).status_code == 401
