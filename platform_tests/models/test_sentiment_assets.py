@@ -14,6 +14,7 @@ from dataplatform.catalog.sink import DataHubSink, SinkKind
 from dataplatform.cleaning.tables import REVIEWS
 from dataplatform.defs.cleaning.assets import build_cleaned_asset, landed_reviews_cleaning
 from dataplatform.defs.ingestion.assets import build_raw_asset
+from dataplatform.defs.models import sentiment_assets as sentiment_assets_module
 from dataplatform.defs.models.sentiment_assets import (
     EMBEDDINGS_KEY,
     LABELLED_ROC_AUC,
@@ -150,6 +151,50 @@ def model_metadata(result: dg.ExecuteInProcessResult) -> dict:
         name: value.value
         for name, value in materialization_metadata(result, *SENTIMENT_MODEL_KEY.path).items()
     }
+
+
+def checks(result: dg.ExecuteInProcessResult) -> dict[str, tuple[bool, str]]:
+    """Each check's outcome and severity."""
+    return {
+        check.check_name: (check.passed, check.severity.value)
+        for check in result.get_asset_check_evaluations()
+    }
+
+
+def test_the_evaluation_is_checked_on_the_model_and_a_skipped_training_repeats_it(
+    data: Path, instance: dg.DagsterInstance, local_mlflow: LocalMlflow
+) -> None:
+    first = train(data, instance, local_mlflow.resource())
+    again = train(data, instance, local_mlflow.resource())
+
+    metadata = model_metadata(first)
+    assert metadata["promoted"] is True
+    report_passed = metadata["evaluation_checks_failed"] == 0
+    expected = {
+        "beats_baseline": (True, "WARN"),
+        "evaluation_sound": (True, "ERROR"),
+        "evaluation_passed": (report_passed, "WARN"),
+    }
+    assert checks(first) == expected
+    assert checks(again) == expected
+
+
+def test_too_few_test_reviews_fail_an_error_check_and_stop_the_promotion(
+    data: Path,
+    instance: dg.DagsterInstance,
+    local_mlflow: LocalMlflow,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sentiment_assets_module, "MIN_TEST_REVIEWS", 1_000_000)
+
+    result = train(data, instance, local_mlflow.resource())
+
+    assert result.success
+    metadata = model_metadata(result)
+    assert metadata["promoted"] is False
+    assert "evaluation is unsound: it was scored on" in metadata["decision"]
+    assert checks(result)["evaluation_sound"] == (False, "ERROR")
+    assert local_mlflow.client().get_registered_model(MODEL_NAME).aliases == {}
 
 
 def test_training_is_tracked_registered_and_promoted(

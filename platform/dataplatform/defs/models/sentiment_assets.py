@@ -22,10 +22,22 @@ from dataplatform.catalog.ml_models import describe_model
 from dataplatform.catalog.sink import DataHubSink
 from dataplatform.defs.quality.assets import failed_training_guards
 from dataplatform.models.cards import ModelCard, TrainingData, log_card
+from dataplatform.models.checks import (
+    BEATS_BASELINE,
+    EVALUATION_FAILURES,
+    EVALUATION_PASSED,
+    EVALUATION_PASSED_SPEC_DESCRIPTION,
+    EVALUATION_SOUND,
+    evaluation_passed,
+    promotion_check_specs,
+    promotion_checks,
+    recorded_checks,
+)
 from dataplatform.models.embeddings import EmbeddingParams, document_vectors, train_word2vec
 from dataplatform.models.registry import (
     FINGERPRINT_TAG,
     Baseline,
+    EvaluationSize,
     Promotion,
     champion_version,
     load_champion,
@@ -70,6 +82,8 @@ LABELLED_ROC_AUC = "labelled_roc_auc"
 EMBEDDINGS_ARTIFACT = "review_embeddings"
 CANDIDATES_TABLE = "candidates.json"  # in the training run, for a training skipped later
 VECTORS_FILE = "vectors.kv"
+# Fewer held-out reviews than this make a balanced accuracy too noisy to promote on.
+MIN_TEST_REVIEWS = 30
 ALL_REVIEWS = dg.AssetIn(
     key=REVIEWS_KEY, metadata={COLUMNS: ["text", "rating"], ALLOW_MISSING_PARTITIONS: True}
 )
@@ -152,6 +166,14 @@ def load_embeddings(artifact_uri: str) -> KeyedVectors:
         "Three sentiment classifiers compared on one split; the best is registered in MLflow and"
         " becomes champion if it beats the current one by the margin. One row per candidate."
     ),
+    check_specs=[
+        *promotion_check_specs(SENTIMENT_MODEL_KEY, "test reviews", MIN_TEST_REVIEWS),
+        dg.AssetCheckSpec(
+            EVALUATION_PASSED,
+            asset=SENTIMENT_MODEL_KEY,
+            description=EVALUATION_PASSED_SPEC_DESCRIPTION,
+        ),
+    ],
 )
 def sentiment_model(
     context: dg.AssetExecutionContext,
@@ -161,14 +183,15 @@ def sentiment_model(
     mlflow: MlflowTracking,
     datahub: DataHubSink,
     quality_reports: ReportStore,
-) -> dg.Output[pd.DataFrame]:
+) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
     refuse_data_that_failed_blocking_checks(context.instance)
     labelled = labelled_reviews(reviews)
     vectors = load_embeddings(embeddings["artifact_uri"].iloc[0])
     fingerprint = training_fingerprint(labelled, config.model_dump(), [vectors.vectors])
     unchanged = unchanged_since(MODEL_NAME, fingerprint)
     if unchanged is not None:
-        return skipped_training(context, unchanged)
+        yield from skipped_training(context, unchanged)
+        return
     training = train_sentiment(
         labelled,
         EmbeddingParams(),
@@ -184,6 +207,8 @@ def sentiment_model(
         log_candidate(result)
     challenger = best_candidate(training.results, config.promotion_metric)
     model_uri = log_challenger(mlflow, training, challenger)
+    evaluation = evaluation_report(training, challenger, quality_reports)
+    failed_checks = evaluation.checks_run - evaluation.checks_passed
     promotion = register_and_promote(
         model_uri,
         MODEL_NAME,
@@ -198,13 +223,13 @@ def sentiment_model(
             score=majority_class_metrics(training.split)["balanced_accuracy"],
             challenger_score=challenger.metrics["balanced_accuracy"],
         ),
-        tags={FINGERPRINT_TAG: fingerprint},
+        tags={FINGERPRINT_TAG: fingerprint, EVALUATION_FAILURES: str(failed_checks)},
+        evaluation=EvaluationSize(len(training.split.test_text), MIN_TEST_REVIEWS, "test reviews"),
     )
     context.log.info(promotion.decision)
     rows = {"reviews": len(reviews), "labelled": len(labelled)}
     card = sentiment_card(promotion, training, challenger, partitions, rows)
     log_card(card)
-    evaluation = evaluation_report(training, challenger, quality_reports)
     delivery = describe_model(
         datahub,
         model_name=MODEL_NAME,
@@ -223,7 +248,9 @@ def sentiment_model(
         "catalog": delivery.status,
         "model_card": dg.MetadataValue.md(card.markdown()),
     }
-    return dg.Output(table, metadata=metadata)
+    yield dg.Output(table, metadata=metadata)
+    yield from promotion_checks(promotion)
+    yield evaluation_passed(promotion.version, failed_checks, evaluation.path)
 
 
 def refuse_data_that_failed_blocking_checks(instance: dg.DagsterInstance) -> None:
@@ -391,15 +418,18 @@ def with_registration(candidates: pd.DataFrame, version: str, promoted: bool) ->
 
 def skipped_training(
     context: dg.AssetExecutionContext, version: ModelVersion
-) -> dg.Output[pd.DataFrame]:
-    """The candidates `version` was chosen from, on the same input, under the skip decision."""
+) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
+    """The candidates `version` was chosen from, on the same input, under the skip decision,
+    and that version's checks."""
     metadata = skipped_metadata(version)
     context.log.info(metadata["decision"])
     assert version.run_id is not None  # every version is registered from its training run
     candidates = mlflow.load_table(CANDIDATES_TABLE, run_ids=[version.run_id])
     promoted = version.tags.get("promoted") == "true"
     table = with_registration(candidates, str(version.version), promoted)
-    return dg.Output(table, metadata=metadata)
+    yield dg.Output(table, metadata=metadata)
+    checks = [BEATS_BASELINE, EVALUATION_SOUND, EVALUATION_PASSED]
+    yield from recorded_checks(str(version.version), version.tags, checks)
 
 
 def model_metadata(tracker: MlflowTracking, promotion: Promotion, table: pd.DataFrame) -> dict:
