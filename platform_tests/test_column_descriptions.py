@@ -27,3 +27,10 @@ def test_a_tables_own_wording_comes_before_the_shared_one() -> None:
         "user_entities", "entity_id"
     )
     assert column_description("users", "no_such_column") == ""
+
+
+def test_a_pairs_side_by_side_columns_say_which_account() -> None:
+    assert column_description("user_uncertain_pairs", "left_city").startswith(
+        "The pair's first account: the city"
+    )
+    assert column_description("user_uncertain_pairs", "right_nothing") == ""

@@ -50,7 +50,20 @@ COLUMNS: Mapping[str, str] = {
     "_sheet": "The workbook sheet the row came from (empty for other formats).",
     "_row_number": "The row's position in its file or sheet, from 1.",
     "_landed_at": "When the file landed (UTC).",
+    # rejects (raw bookkeeping kept with each rejected row)
+    "_page": "The API page the rejected row came from.",
+    "_extracted_at": "When the row was extracted from the API (UTC).",
+    "_reject_reason": "Why cleaning rejected the row: the failed rule, column and value.",
+    "source": "Where the row came from: the API, or the landed file it joined from.",
     # entities and models
+    "left_id": "The first user account of the candidate pair.",
+    "right_id": "The second user account of the candidate pair.",
+    "home": "How closely the pair's home addresses and phones agree (comparison level).",
+    "is_match": "Whether a person labelled the pair as the same person.",
+    "labelled_at": "When the pair was labelled (UTC).",
+    "labelled_by": "Who labelled the pair.",
+    "source_file": "The labels file the row came from.",
+    "kept_on": "The day the labels file was kept; empty before it is.",
     "member_count": "How many user accounts were resolved into this person.",
     "predicted_label": "The sentiment the champion model predicts: 1 positive, 0 negative.",
     "positive_probability": "The champion model's probability that the review is positive.",
@@ -74,7 +87,17 @@ BY_TABLE: Mapping[str, Mapping[str, str]] = {
 }
 
 
+# A pair's side-by-side columns: `left_city` is the first account's `city`.
+SIDES = {"left_": "The pair's first account", "right_": "The pair's second account"}
+
+
 def column_description(table: str, column: str) -> str:
     """What `column` of `table` (the table's name, an asset key's last part) holds; empty
     for a column nobody has described."""
-    return BY_TABLE.get(table, {}).get(column) or COLUMNS.get(column, "")
+    described = BY_TABLE.get(table, {}).get(column) or COLUMNS.get(column, "")
+    if described:
+        return described
+    for prefix, side in SIDES.items():
+        if column.startswith(prefix) and (shared := COLUMNS.get(column.removeprefix(prefix))):
+            return f"{side}: {shared[0].lower()}{shared[1:]}"
+    return ""

@@ -14,6 +14,7 @@ from datahub.lite.lite_util import get_datahub_lite
 
 from dataplatform import definitions
 from dataplatform.catalog.naming import mart_table
+from dataplatform.column_descriptions import column_description
 from dataplatform.defs.resources import datahub_sink, platform_resources
 from dataplatform.demo_api import DemoApiServer
 from dataplatform.settings import PlatformSettings
@@ -61,6 +62,10 @@ def daily_run(
             resources=platform_resources(PlatformSettings.from_environment()),
         )
         yield DailyRun(data, result)
+
+
+# The asset groups whose tables people and apps read.
+USER_FACING = ("cleaned", "entities", "models")
 
 
 def lite_entities(data: Path) -> dict[str, dict]:
@@ -253,3 +258,30 @@ def test_parallel_steps_under_the_multiprocess_executor_lose_no_lineage(platform
     assert deliveries == ["sent"] * len(dagster_lineage(result))
     assert catalog_lineage(lite_entities(platform_env)) == dagster_lineage(result)
     assert not list((platform_env / "catalog" / "spool").glob("*.json"))
+
+
+def test_every_column_of_what_users_read_is_described_in_dagster_and_datahub(
+    daily_run: DailyRun,
+) -> None:
+    """Cleaned tables, entities and model outputs: their Dagster column schema and their
+    DataHub schema fields carry the one declared description of each column."""
+    entities = lite_entities(daily_run.data)
+    urns = dataset_urns()
+    undescribed = []
+    for event in daily_run.result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        key = materialization.asset_key
+        schema = materialization.metadata.get("dagster/column_schema")
+        if key.path[0] not in USER_FACING or not isinstance(schema, dg.TableSchemaMetadataValue):
+            continue
+        table = key.path[-1]
+        fields = {
+            f["fieldPath"]: f.get("description")
+            for f in entities[urns[key]]["schemaMetadata"]["fields"]
+        }
+        for column in schema.value.columns:
+            expected = column_description(table, column.name)
+            undescribed += [f"{key.to_user_string()}.{column.name}"] * (not expected)
+            assert column.description == (expected or None)
+            assert fields[column.name] == (expected or None)
+    assert undescribed == [], " ".join(undescribed)
