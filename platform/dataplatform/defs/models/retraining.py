@@ -4,8 +4,10 @@ Both triggers are sensors that request the training job (plain sensors rather th
 declarative automation, so each trigger has its own cursor, run key and threshold):
 
 - `retrain_on_new_reviews`: a materialisation of `cleaned/reviews` or `cleaned/landed_reviews`
-  (reviews dropped in the landing zone) newer than both the cursor and the last
-  `sentiment_model` materialisation requests one run, keyed by the newest storage id.
+  (reviews dropped in the landing zone) newer than both the cursor and the start of the run
+  that last materialised `sentiment_model` requests one run, keyed by the newest storage id.
+  While a run of the training job is queued or running it waits: a burst of arrivals asks for
+  one training, and reviews that land during it (which it may not have read) ask for the next.
 - `retrain_on_degradation`: each new `sentiment_predictions` partition reports the champion's
   ROC AUC on that day's rated reviews (their star ratings are fresh labels); below
   `roc_auc_threshold` it requests one run, keyed by that materialisation.
@@ -28,6 +30,12 @@ LABELLED_DATA_KEYS = (REVIEWS_KEY, dg.AssetKey(["cleaned", "landed_reviews"]))
 DEFAULT_ROC_AUC_THRESHOLD = 0.75
 MINIMUM_INTERVAL_SECONDS = 60
 TRAIN_MODELS_JOB = "train_models_job"
+UNFINISHED_STATUSES = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
 
 
 @dataclass(frozen=True)
@@ -56,16 +64,32 @@ def materializations_after(
     )
 
 
-def latest_storage_id(instance: dg.DagsterInstance, key: dg.AssetKey) -> int:
-    records = instance.fetch_materializations(key, limit=1).records
-    return records[0].storage_id if records else 0
+def unfinished_runs(instance: dg.DagsterInstance, job_name: str) -> list[str]:
+    """Ids of the job's runs that are queued, starting or running."""
+    runs = instance.get_runs(dg.RunsFilter(job_name=job_name, statuses=UNFINISHED_STATUSES))
+    return [run.run_id for run in runs]
+
+
+def last_training_start(instance: dg.DagsterInstance) -> int:
+    """The storage id at which the run behind the last `sentiment_model` materialisation
+    started: labelled data stored before it was there for the training to read."""
+    records = instance.fetch_materializations(SENTIMENT_MODEL_KEY, limit=1).records
+    if not records:
+        return 0
+    [latest] = records
+    if not latest.run_id:  # reported outside a run: the materialisation is all we know
+        return latest.storage_id
+    starts = instance.get_records_for_run(
+        latest.run_id, of_type=dg.DagsterEventType.RUN_START, limit=1
+    ).records
+    return starts[0].storage_id if starts else latest.storage_id
 
 
 def new_labelled_data(
     instance: dg.DagsterInstance, cursor: StorageCursor
 ) -> list[dg.EventLogRecord]:
-    """Labelled-data materialisations newer than the cursor and than the last training."""
-    since = max(cursor.after_storage_id, latest_storage_id(instance, SENTIMENT_MODEL_KEY))
+    """Labelled-data materialisations newer than the cursor and than the last training's start."""
+    since = max(cursor.after_storage_id, last_training_start(instance))
     return [
         record
         for key in LABELLED_DATA_KEYS
@@ -100,6 +124,13 @@ def build_retraining_sensors(
         records = new_labelled_data(context.instance, cursor)
         if not records:
             return dg.SensorResult(skip_reason="no new labelled reviews since the last training")
+        in_flight = unfinished_runs(context.instance, job_name)
+        if in_flight:
+            # The cursor stays: these reviews ask for a training once this one has ended.
+            return dg.SensorResult(
+                skip_reason=f"{len(records)} new labelled-review materialisations wait for"
+                f" training run {in_flight[0]} to finish"
+            )
         newest = max(record.storage_id for record in records)
         return dg.SensorResult(
             run_requests=[
