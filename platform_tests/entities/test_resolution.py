@@ -381,6 +381,15 @@ def test_an_ecm_spec_refuses_a_similarity_without_a_threshold_when_built() -> No
         dataclasses.replace(FEBRL, comparisons=(*FEBRL.comparisons, unthresholded))
 
 
+def test_a_spec_refuses_dependent_comparisons_it_cannot_fit_when_built() -> None:
+    with pytest.raises(ValueError, match=r"dependent_comparisons needs two or more.*'nickname'"):
+        dataclasses.replace(
+            FEBRL, classifier="fellegi_sunter", dependent_comparisons=("surname", "nickname")
+        )
+    with pytest.raises(ValueError, match="dependent_comparisons are fitted by the fellegi_sunter"):
+        dataclasses.replace(FEBRL, dependent_comparisons=("surname", "given_name"))
+
+
 # --- labels, pairs to review and term frequencies ----------------------------------------
 
 FELLEGI_SUNTER = dataclasses.replace(FEBRL, classifier="fellegi_sunter")

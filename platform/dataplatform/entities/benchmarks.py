@@ -98,5 +98,6 @@ RLDATA = EntitySpec(
         Comparison("bd_text", "levenshtein", "bd", None, levels=RLDATA_DAY_LEVELS),
     ),
     classifier="fellegi_sunter",
+    dependent_comparisons=("fname_c1", "lname_c1", "by", "bm", "bd"),
     prepare=_rldata_keys,
 )

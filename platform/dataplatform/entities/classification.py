@@ -108,7 +108,13 @@ def classify(
             raise ValueError("the fellegi_sunter classifier needs background (random) pairs")
         evidence = Evidence(rows, verdicts, term_frequency_u or {})
         scores, levels = fellegi_sunter_scores(
-            features, fitted_on, background.features, background.pairs, evidence, sessions
+            features,
+            fitted_on,
+            background.features,
+            background.pairs,
+            evidence,
+            sessions,
+            spec.dependent_comparisons,
         )
     else:
         scores, levels = _ecm_scores(features, fitted_on)

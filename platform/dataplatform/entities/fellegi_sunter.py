@@ -40,6 +40,7 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
+from dataplatform.entities.dependent import Patterns, fit_joint, group_patterns
 from dataplatform.entities.diagnostics import DISAGREEMENT_M_WARNING, level_table
 
 MAX_ITERATIONS = 200
@@ -94,13 +95,16 @@ def fellegi_sunter_scores(
     pair_space: int,
     evidence: Evidence | None = None,
     sessions: tuple[Session, ...] = (),
+    dependent: tuple[str, ...] = (),
 ) -> tuple[pd.Series, pd.DataFrame]:
     """Match probability of each pair of `features`, by a model fitted on `fitted_on`, and
     the fitted m/u per comparison level (see `level_table`).
 
     `background` holds the features of random record pairs (for the u-probabilities);
     `pair_space` is the number of pairs `fitted_on` was drawn from (all pairs of the table);
-    `sessions` fit the m-probabilities pass by pass (see the module docstring).
+    `sessions` fit the m-probabilities pass by pass (see the module docstring); the
+    `dependent` comparisons get one m per combination of their levels (see `dependent`),
+    starting from the independent fit, which the m/u table reports.
     """
     evidence = evidence or Evidence()
     levels = {
@@ -121,7 +125,12 @@ def fellegi_sunter_scores(
     if implausible:
         log_m = {**log_m, **{label: _initial_log_m(len(levels[label])) for label in implausible}}
         _, log_prior = _fit(fitted_on, evidence, log_u, levels, pair_space, log_m)
-    log_odds = log_prior + _log_ratio(features, log_m, log_u, levels)
+    if dependent:
+        log_odds = _dependent_log_odds(
+            features, fitted_on, evidence, (log_m, log_u, levels), log_prior, pair_space, dependent
+        )
+    else:
+        log_odds = log_prior + _log_ratio(features, log_m, log_u, levels)
     for label, agreed_u in evidence.term_frequency_u.items():
         log_odds += _term_frequency_adjustment(
             cast(pd.Series, features[label]), levels[label], log_u[label], agreed_u
@@ -218,6 +227,68 @@ def _session_log_m(
         label: np.log(np.mean(shares, axis=0)) if shares else overall_log_m[label]
         for label, shares in fitted.items()
     }
+
+
+def _dependent_log_odds(
+    features: pd.DataFrame,
+    fitted_on: pd.DataFrame,
+    evidence: Evidence,
+    model: tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]],
+    log_prior: float,
+    pair_space: int,
+    dependent: tuple[str, ...],
+) -> np.ndarray:
+    """Log odds of a match of each pair of `features`, the `dependent` comparisons' m fitted
+    per pattern of their levels on the distinct patterns of `fitted_on` (the labelled pairs
+    one by one, with their verdicts), the other comparisons' held from `model` (log m, log
+    u and levels of every comparison)."""
+    log_m, log_u, levels = model
+    patterns, counts = _unlabelled_patterns(fitted_on, evidence.rows, levels)
+    fitted = {
+        label: np.concatenate(
+            [patterns[label], _positions(_values(fitted_on, label)[evidence.rows], levels[label])]
+        )
+        for label in fitted_on
+    }
+    scored = {label: _positions(_values(features, label), levels[label]) for label in features}
+    others = [label for label in features if label not in dependent]
+    fit, joint_log_prior = fit_joint(
+        _group_patterns(fitted, dependent, levels),
+        np.concatenate([counts, np.ones(len(evidence.rows))]),
+        np.concatenate([np.full(len(counts), np.nan), evidence.verdicts]),
+        _positions_log_ratio({label: fitted[label] for label in others}, log_m, log_u),
+        _known_log_sum(fitted, dependent, log_m),
+        _known_log_sum(fitted, dependent, log_u),
+        log_prior,
+        pair_space,
+    )
+    joint_log_m = fit.log_m(
+        _group_patterns(scored, dependent, levels), _known_log_sum(scored, dependent, log_m)
+    )
+    return (
+        joint_log_prior
+        + _positions_log_ratio({label: scored[label] for label in others}, log_m, log_u)
+        + joint_log_m
+        - _known_log_sum(scored, dependent, log_u)
+    )
+
+
+def _group_patterns(
+    positions: dict[str, np.ndarray], labels: tuple[str, ...], levels: dict[str, np.ndarray]
+) -> Patterns:
+    return group_patterns(
+        [positions[label] for label in labels], [len(levels[label]) for label in labels]
+    )
+
+
+def _known_log_sum(
+    positions: dict[str, np.ndarray], labels: tuple[str, ...], logs: dict[str, np.ndarray]
+) -> np.ndarray:
+    """Sum over `labels` of each pair's log m (or u) of its level, 0 where missing."""
+    total = np.zeros(len(positions[labels[0]]))
+    for label in labels:
+        total += np.append(logs[label], 0.0)[positions[label]]
+    return total
 
 
 def _implausible(log_m: dict[str, np.ndarray], log_u: dict[str, np.ndarray]) -> list[str]:

@@ -125,6 +125,10 @@ class EntitySpec:
     `match_rate_band` is the plausible share of candidate pairs that match: a fit outside
     it is reported as implausible (tight blocking on FEBRL gives 0.77 to 0.95, the demo
     users 0.02 to 0.12; every candidate a match means the features tell nothing).
+    `dependent_comparisons` names comparisons whose errors are not independent among
+    matches (a copy with one error: when its names agree, a date part is the likelier to
+    differ); "fellegi_sunter" then fits their m-probabilities per combination of their
+    levels (see `dependent`).
     """
 
     name: str
@@ -142,6 +146,7 @@ class EntitySpec:
     recency_column: str | None = None
     dates: tuple[tuple[str, str | None], ...] = ()
     match_rate_band: tuple[float, float] = (0.001, 0.99)
+    dependent_comparisons: tuple[str, ...] = ()
     prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None
 
     def __post_init__(self) -> None:
@@ -156,6 +161,7 @@ class EntitySpec:
         labels = [comparison.label for comparison in self.comparisons]
         if len(set(labels)) != len(labels):
             raise ValueError(f"comparison labels must be unique, got {labels}")
+        self._check_dependent(labels)
         not_binary = [
             comparison.label for comparison in self.comparisons if not comparison.is_binary()
         ]
@@ -165,4 +171,19 @@ class EntitySpec:
                 f" {not_binary} are not 0/1: give each a threshold (and a missing_value of 0"
                 " or 1; None keeps missing values NaN, which ECM cannot take), or use the"
                 " fellegi_sunter classifier"
+            )
+
+    def _check_dependent(self, labels: list[str]) -> None:
+        if not self.dependent_comparisons:
+            return
+        unknown = sorted(set(self.dependent_comparisons) - set(labels))
+        if unknown or len(set(self.dependent_comparisons)) < 2:
+            raise ValueError(
+                f"spec {self.name!r}: dependent_comparisons needs two or more of the"
+                f" comparison labels {labels}, got {list(self.dependent_comparisons)}"
+            )
+        if self.classifier != "fellegi_sunter":
+            raise ValueError(
+                f"spec {self.name!r}: dependent_comparisons are fitted by the fellegi_sunter"
+                f" classifier only, not {self.classifier!r}"
             )
