@@ -4,11 +4,13 @@ import io
 import os
 import subprocess
 import sys
+import warnings
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 from dataplatform.demo_api.review_text import review_sentences, sentiment_of_ratings
 from dataplatform.models.embeddings import EmbeddingParams, document_vectors, train_word2vec
@@ -19,8 +21,10 @@ from dataplatform.models.sentiment import (
     SentimentModel,
     StepTimer,
     best_candidate,
+    candidate_classifiers,
     classification_metrics,
     confusion_matrix_figure,
+    fit_candidate,
     labelled_reviews,
     majority_class_metrics,
     roc_curve_figure,
@@ -146,6 +150,20 @@ def test_balanced_candidates_find_the_negative_reviews_that_plain_fits_call_posi
     for name in ("gradient_boosting", "svm"):
         assert after[name]["recall_negative"] >= before[name]["recall_negative"] + 0.15
     assert {metrics["decision_threshold"] for metrics in before.values()} == {0.5}
+
+
+def test_the_svm_converges_on_a_first_training_with_fewer_reviews_than_dimensions() -> None:
+    """180 training reviews, 100 dimensions: the threshold's and calibration's folds hold fewer
+    reviews than dimensions, where scikit-learn's dual solver stopped unconverged 15 times."""
+    labelled = skewed_reviews(240)
+    vectors = train_word2vec(labelled["text"], EmbeddingParams())
+    split = split_labelled(labelled)
+    features = document_vectors(vectors, split.train_text)
+    assert features.shape[1] == 100 and len(features) < 2 * features.shape[1]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        fit_candidate(candidate_classifiers(CandidateParams())["svm"], features, split.train_labels)
 
 
 def test_the_threshold_is_chosen_without_the_test_labels() -> None:

@@ -177,11 +177,16 @@ def candidate_classifiers(params: CandidateParams) -> dict[str, Classifier]:
             random_state=params.seed,
         ),
         # LinearSVC scales to 100,000 rows (kernel SVC does not); calibration adds probabilities.
+        # The primal problem: the dual, which scikit-learn picks when a fold has fewer reviews
+        # than embedding dimensions (a first training), stopped unconverged at max_iter.
         "svm": make_pipeline(
             StandardScaler(),
             CalibratedClassifierCV(
                 LinearSVC(
-                    C=params.svm_c, class_weight=params.class_weight, random_state=params.seed
+                    C=params.svm_c,
+                    dual=False,  # pyright: ignore[reportArgumentType]  # untyped sklearn: str inferred from the "auto" default
+                    class_weight=params.class_weight,
+                    random_state=params.seed,
                 ),
                 cv=3,
                 method="sigmoid",
