@@ -206,6 +206,7 @@ def scale_in_child(n_records: int) -> None:
     records = records.reset_index()
     existing, new = records.iloc[:n_records], records.iloc[n_records:]
     peak_before = peak_rss_mb()
+    load_before = os.getloadavg()[0]
     full_seconds, resolution = seconds_of(lambda: resolve(FEBRL, existing))
     full_peak = peak_rss_mb()
     # As the entities asset stores it: with the prepared blocking keys, made once per record.
@@ -225,6 +226,8 @@ def scale_in_child(n_records: int) -> None:
         "increment_seconds": round(increment_seconds, 2),
         "increment_candidate_pairs": increment.candidate_pairs,
         "entities": int(increment.entities[ENTITY_ID].nunique()),
+        # The machine is shared: its one-minute load before and after the runs.
+        "load": [round(load_before, 1), round(os.getloadavg()[0], 1)],
         **quality,
     }
     print(json.dumps(result))
@@ -255,6 +258,7 @@ def full_and_incremental(n_records: int) -> str:
         " < 600 s and < 8,192 MB. Incremental speed-up over the full run:"
         f" **{speedup:.0f}x** (target >= 20x). Pairwise quality after the increment: precision"
         f" {result['precision']:.4f}, recall {result['recall']:.4f}, F1 {result['f1']:.4f}."
+        f" Load average before and after: {result['load'][0]} and {result['load'][1]}."
     )
 
 

@@ -14,9 +14,14 @@ from recordlinkage.index import Block, SortedNeighbourhood
 from dataplatform.entities.blocking import candidate_pairs, prepare_records
 from dataplatform.entities.clustering import ENTITY_ID, Cut, cluster_nodes
 from dataplatform.entities.golden import golden_records
+from dataplatform.entities.increments import increment_pairs
 from dataplatform.entities.pair_labels import checked_labels
 from dataplatform.entities.platform_specs import FEBRL
-from dataplatform.entities.prepared_keys import with_prepared_keys, without_prepared_keys
+from dataplatform.entities.prepared_keys import (
+    block_keys,
+    with_prepared_keys,
+    without_prepared_keys,
+)
 from dataplatform.entities.quality import (
     entity_pairs,
     pair_key,
@@ -252,6 +257,25 @@ def test_increment_compares_only_the_changed_records_blocks(febrl3, febrl3_split
         bound += int(block_sizes.reindex(pd.MultiIndex.from_frame(changed_keys)).sum())
     assert 0 < resolution.candidate_pairs <= bound
     assert resolution.candidate_pairs < resolve(FEBRL, records).candidate_pairs / 4
+
+
+def test_increment_pairs_found_by_hashed_keys_are_recordlinkages(febrl3_split) -> None:
+    previous, held_back = febrl3_split
+    # Missing keys pair with nothing, though they hash alike.
+    held_back = held_back.assign(soc_sec_id=held_back["soc_sec_id"].mask(np.arange(400) < 50))
+    previous = previous.assign(
+        soc_sec_id=previous["soc_sec_id"].mask(np.arange(len(previous)) < 50)
+    )
+    changed = prepare_records(FEBRL, held_back)
+    current = pd.concat([prepare_records(FEBRL, previous), changed])
+    keys = (block_keys(FEBRL, changed), block_keys(FEBRL, current))
+
+    by_hashes = increment_pairs(FEBRL, changed, current, keys)
+    by_values = increment_pairs(FEBRL, changed, current)
+
+    assert len(by_hashes) > len(held_back)
+    assert set(unordered_pairs(by_hashes)) == set(unordered_pairs(by_values))
+    assert len(by_hashes) == len(by_values)
 
 
 def test_increment_merging_two_entities_keeps_the_older_id(febrl3) -> None:

@@ -21,8 +21,10 @@ from dataplatform.entities.pair_labels import labelled_rows
 from dataplatform.entities.spec import Comparison, EntitySpec
 
 # ECM's estimates are stable long before this many pairs; fitting on more only costs time
-# (1M people: the same F1 from 150,000 to 500,000, and 2 s more per run at 500,000).
-ECM_FIT_PAIRS = 250_000
+# (1M people: the same F1 from 150,000 to 500,000, and 2 s more per run at 500,000; their
+# daily increment: the same F1 at 50,000, 100,000 and 250,000, where the fit, mostly
+# recordlinkage's `np.unique` over the sampled rows, took a fifth of the increment's time).
+ECM_FIT_PAIRS = 100_000
 # Enough random pairs to see agreement rates of one in a few thousand many times over.
 BACKGROUND_PAIRS = 200_000
 NO_LABELS = (np.zeros(0, dtype=np.int64), np.zeros(0))

@@ -47,23 +47,29 @@ def without_prepared_keys(snapshot: pd.DataFrame) -> pd.DataFrame:
 
 def cache_columns(spec: EntitySpec) -> list[str]:
     """The cache's columns: prepared columns, one key per blocking pass, and the mark."""
-    blocks = [f"{PREPARED_PREFIX}block_{number}" for number in range(len(spec.blocking))]
     return (
-        [PREPARED_PREFIX + column for column in prepared_columns(spec)] + blocks + [PREPARED_MARK]
+        [PREPARED_PREFIX + column for column in prepared_columns(spec)]
+        + block_columns(spec)
+        + [PREPARED_MARK]
     )
+
+
+def block_columns(spec: EntitySpec) -> list[str]:
+    """The cache's hashed key of each blocking pass, in the passes' order."""
+    return [f"{PREPARED_PREFIX}block_{number}" for number in range(len(spec.blocking))]
 
 
 def block_keys(spec: EntitySpec, prepared: pd.DataFrame) -> pd.DataFrame:
     """One 64-bit hash of each blocking pass's key per record (canonical across dtypes, so
     that a key hashed today equals the same key hashed on another day)."""
     keys = {
-        f"{PREPARED_PREFIX}block_{number}": pd.util.hash_pandas_object(  # pyright: ignore[reportAttributeAccessIssue]  # pandas loads `util` lazily
+        name: pd.util.hash_pandas_object(  # pyright: ignore[reportAttributeAccessIssue]  # pandas loads `util` lazily
             pd.DataFrame(
                 {column: _canonical(cast(pd.Series, prepared[column])) for column in columns}
             ),
             index=False,
         ).to_numpy()
-        for number, columns in enumerate(spec.blocking)
+        for name, columns in zip(block_columns(spec), spec.blocking, strict=True)
     }
     return pd.DataFrame(keys, index=prepared.index)
 

@@ -39,6 +39,7 @@ from dataplatform.entities.increments import (
 )
 from dataplatform.entities.pair_labels import missed_matches
 from dataplatform.entities.prepared_keys import (
+    block_columns,
     block_keys,
     cache_columns,
     from_cache,
@@ -165,16 +166,22 @@ def resolve_increment(
     """
     changed = changed.drop_duplicates(spec.id_column, keep="last")
     entities = with_prepared_keys(spec, entities)
-    unchanged = ~entities[spec.id_column].isin(changed[spec.id_column]).to_numpy()
-    # Only the ids, entity ids and cache are read from the snapshot: copy no other column.
-    kept = entities.loc[unchanged, [spec.id_column, ENTITY_ID, *cache_columns(spec)]]
+    kept = _kept(spec, entities, cast(pd.Series, changed[spec.id_column]))
     columns = prepared_columns(spec)
     changed_prepared = prepare_records(spec, changed)
     changed_columns = cast(pd.DataFrame, changed_prepared[columns])
-    near = sharing_a_block(spec, kept, block_keys(spec, changed_prepared))
-    local = pd.concat([from_cache(spec, kept[near]), changed_columns])
+    changed_keys = block_keys(spec, changed_prepared)
+    near = sharing_a_block(spec, kept, changed_keys)
+    near_cache = kept.loc[near, [spec.id_column, *cache_columns(spec)]]
+    local = pd.concat([from_cache(spec, near_cache), changed_columns])
+    local_keys = pd.concat(
+        [near_cache[block_columns(spec)].set_axis(local.index[: len(near_cache)]), changed_keys]
+    )
     pairs = _with_missed_matches(
-        increment_pairs(spec, changed_columns, local), labels, changed_columns.index, local.index
+        increment_pairs(spec, changed_columns, local, (changed_keys, local_keys)),
+        labels,
+        changed_columns.index,
+        local.index,
     )
     training = sample_features(spec, kept)
     background = pd.concat([from_cache(spec, random_rows(kept)), changed_columns])
@@ -183,7 +190,7 @@ def resolve_increment(
     entity_ids = kept[ENTITY_ID].to_numpy(dtype=object, copy=True)
     changed_ids = cast(pd.Series, changed[spec.id_column])
     changed_entities, cut = increment_entity_ids(spec, kept, changed_ids, scored.matches)
-    regrouped = kept[spec.id_column].isin(changed_entities.index).to_numpy()
+    regrouped = kept[spec.id_column].isin(changed_entities.index.to_numpy()).to_numpy()
     entity_ids[regrouped] = changed_entities.reindex(kept.loc[regrouped, spec.id_column])
     ids = np.concatenate([kept[spec.id_column].to_numpy(), changed_ids.to_numpy()])
     changed_entity_ids = changed_entities.reindex(changed_ids).to_numpy(dtype=object)
@@ -201,6 +208,16 @@ def resolve_increment(
         cut=cut,
         unparsed_dates=unparsed_dates(spec, changed, changed_prepared),
     )
+
+
+def _kept(spec: EntitySpec, entities: pd.DataFrame, changed_ids: pd.Series) -> pd.DataFrame:
+    """The snapshot's records that did not change. Only their ids, entity ids and cache
+    are read: a day of new records only reads the snapshot in place (a copy of its million
+    rows took a fifth of an increment's time), else those columns are copied."""
+    unchanged = ~entities[spec.id_column].isin(changed_ids).to_numpy()
+    if unchanged.all():
+        return entities
+    return entities.loc[unchanged, [spec.id_column, ENTITY_ID, *cache_columns(spec)]]
 
 
 def matched_pairs(resolution: Resolution) -> pd.MultiIndex:
