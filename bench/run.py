@@ -28,6 +28,7 @@ BENCHMARKS = [
     ("Production: run launch and executors", "bench.bench_deployment"),
     ("CLI: runs launched through the code location", "bench.bench_cli_launch"),
     ("Daily refresh end to end at scale", "bench.bench_daily_refresh"),
+    ("Per-step peak memory at 1,000,000 listens a day", "bench.bench_step_memory"),
     ("Entities: FEBRL3 against Splink, comparisons, 1,000,000 people", "bench.bench_entities"),
     ("Entities: people with known truth against Splink and ECM", "bench.bench_entity_benchmarks"),
     ("Mart: 1,000,000-listens days into DuckDB and PostgreSQL, 30 days", "bench.bench_mart"),
