@@ -51,11 +51,21 @@ test: install browser
 	$(BIN)/pyright
 	$(BIN)/pytest -n $(TEST_WORKERS)
 
+# Beside the UI, so the links in the assets' metadata open in one click: the quality and
+# evaluation reports over HTTP on REPORTS_PORT (DATAPLATFORM_REPORTS_URL) and MLflow's UI
+# (make mlflow-ui, in its own process group so all of it stops with the UI).
+REPORTS_PORT ?= 8766
+REPORTS_DIR = $(abspath $(or $(DATAPLATFORM_DATA_DIR),data)/quality)
 dev: install
-	mkdir -p $(DAGSTER_HOME)
+	mkdir -p $(DAGSTER_HOME) '$(REPORTS_DIR)'
 	$(BIN)/python -m dataplatform.demo_api --port $(DEMO_API_PORT) & demo=$$!; \
-	trap "kill $$demo" EXIT INT TERM; \
-	DATAPLATFORM_API_URL=http://127.0.0.1:$(DEMO_API_PORT) $(BIN)/dagster dev -w workspace.yaml
+	$(BIN)/python -m http.server $(REPORTS_PORT) --bind 127.0.0.1 --directory '$(REPORTS_DIR)' \
+	  & reports=$$!; \
+	setsid $(MAKE) --no-print-directory mlflow-ui & mlflow=$$!; \
+	trap "kill $$demo $$reports; kill -- -$$mlflow" EXIT INT TERM; \
+	DATAPLATFORM_API_URL=http://127.0.0.1:$(DEMO_API_PORT) \
+	DATAPLATFORM_REPORTS_URL=http://127.0.0.1:$(REPORTS_PORT) \
+	  $(BIN)/dagster dev -w workspace.yaml
 
 # Browse the local DataHub Lite catalog, e.g. make catalog ARGS='get --urn "urn:li:..."'.
 # `serve` starts our read-only HTTP API (dataplatform/catalog/lite_server.py): `datahub lite

@@ -150,3 +150,27 @@ def test_a_start_date_that_cannot_be_recorded_says_which_setting_to_give(tmp_pat
 
     with pytest.raises(SettingsError, match="DATAPLATFORM_START_DATE is unset"):
         _ = calendar.start_date
+
+
+@pytest.mark.parametrize(
+    ("environment", "ui"),
+    [
+        ({}, "http://127.0.0.1:5000"),  # the local store, browsed by make dev's MLflow UI
+        ({"MLFLOW_TRACKING_URI": "http://mlflow:5000/"}, "http://mlflow:5000"),
+        (
+            {
+                "MLFLOW_TRACKING_URI": "http://mlflow:5000",
+                "DATAPLATFORM_MLFLOW_UI_URL": "https://mlflow.example.org",
+            },
+            "https://mlflow.example.org",
+        ),
+    ],
+)
+def test_mlflow_runs_link_to_the_ui_that_shows_their_store(
+    tmp_path: Path, environment: dict[str, str], ui: str
+) -> None:
+    settings = PlatformSettings.from_environment(
+        {"DATAPLATFORM_DATA_DIR": str(tmp_path), **environment}
+    )
+
+    assert settings.mlflow_ui == ui

@@ -181,6 +181,10 @@ def recorded_start_date(record: Path, first_day: date) -> date:
     return date.fromisoformat(json.loads(record.read_text())["start_date"])
 
 
+LOCAL_MLFLOW_UI_URL = "http://127.0.0.1:5000"  # make dev, make mlflow-ui
+LOCAL_REPORTS_URL = "http://127.0.0.1:8766"  # make dev
+
+
 class PlatformSettings(_FromEnvironment):
     """What differs between the embedded default and production; the defaults run locally."""
 
@@ -209,6 +213,10 @@ class PlatformSettings(_FromEnvironment):
     ui_url: HttpUrl = Field("http://127.0.0.1:3000", alias="DAGSTER_UI_URL")
 
     mlflow_tracking_uri: str = Field("", alias="MLFLOW_TRACKING_URI")
+    # Where the UI links go: MLflow's UI (empty: the tracking server itself when it is one, else
+    # `make dev`'s), and the quality reports served over HTTP (`make dev` serves them here).
+    mlflow_ui_url: OptionalHttpUrl = Field("", alias="DATAPLATFORM_MLFLOW_UI_URL")
+    reports_url: HttpUrl = Field(LOCAL_REPORTS_URL, alias="DATAPLATFORM_REPORTS_URL")
     # Empty: the DuckDB file <data dir>/mart.duckdb; or a DuckDB file path; or
     # postgresql://user@host:port/db?schema=mart (the password from PGPASSWORD, never the URL).
     mart_url: str = Field("", alias="DATAPLATFORM_MART_URL")
@@ -250,6 +258,14 @@ class PlatformSettings(_FromEnvironment):
         folders["DATAPLATFORM_CATALOG_DIR"] = Path(self.catalog_folder)
         folders["DATAPLATFORM_LANDING_DIR"] = Path(self.landing_folder)
         return folders
+
+    @property
+    def mlflow_ui(self) -> str:
+        if self.mlflow_ui_url:
+            return self.mlflow_ui_url
+        if self.mlflow_tracking_uri.startswith(("http://", "https://")):
+            return self.mlflow_tracking_uri.rstrip("/")
+        return LOCAL_MLFLOW_UI_URL
 
     @property
     def catalog_folder(self) -> str:

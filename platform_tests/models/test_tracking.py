@@ -152,6 +152,43 @@ def test_a_successful_run_ends_finished_without_failed_steps(local_mlflow: Local
 
 
 @dg.asset
+def linked_to_its_runs(mlflow: MlflowTracking) -> dg.MaterializeResult:
+    with mlflow.start_run("nested") as nested:
+        pass
+    return dg.MaterializeResult(
+        metadata={
+            "dagster_run": mlflow.run_link()["mlflow_run_url"],
+            "nested_run": mlflow.run_link(nested.info.run_id)["mlflow_run_url"],
+        }
+    )
+
+
+def test_a_materialisation_links_its_mlflow_runs_in_the_ui(local_mlflow: LocalMlflow) -> None:
+    tracking = MlflowTracking(
+        tracking_uri=local_mlflow.tracking_uri,
+        artifact_location=local_mlflow.artifact_location,
+        experiment_name="tests",
+        ui_url="http://127.0.0.1:5000/",
+    )
+
+    result = dg.materialize([linked_to_its_runs], resources={"mlflow": tracking})
+
+    run = dagster_runs_mlflow_run(local_mlflow, result.run_id)
+    [nested] = local_mlflow.client().search_runs(
+        [run.info.experiment_id], filter_string="tags.mlflow.runName = 'nested'"
+    )
+    [event] = result.get_asset_materialization_events()
+    links = event.materialization.metadata
+    experiment = f"http://127.0.0.1:5000/#/experiments/{run.info.experiment_id}"
+    assert links["dagster_run"].value == f"{experiment}/runs/{run.info.run_id}"
+    assert links["nested_run"].value == f"{experiment}/runs/{nested.info.run_id}"
+
+
+def test_no_link_without_an_mlflow_ui(local_mlflow: LocalMlflow) -> None:
+    assert local_mlflow.resource().run_link("any run") == {}
+
+
+@dg.asset
 def finishes_after_the_failure(context: dg.AssetExecutionContext, mlflow: MlflowTracking) -> None:
     """Resumes the Dagster run's MLflow run in its own process and ends after the failure."""
     mlflow.log_metrics({"finished": 1.0})

@@ -86,3 +86,14 @@ def test_no_drift_on_an_unshifted_partition(tmp_path: Path) -> None:
 
     assert "feature_drift" not in failed(report, DRIFT_CHECKS)
     assert "multivariate_drift" not in failed(report, DRIFT_CHECKS)
+
+
+def test_a_served_report_is_linked_by_its_url_beside_its_file(tmp_path: Path) -> None:
+    served = ReportStore(base_path=str(tmp_path), base_url="http://127.0.0.1:8766")
+    report = served.report_path(NAME, DAY)
+
+    links = served.links(str(report))
+
+    assert links["report"].value == str(report)
+    assert links["report_url"].value == f"http://127.0.0.1:8766/cleaned/listens/{DAY}.html"
+    assert ReportStore(base_path=str(tmp_path)).links(str(report)).keys() == {"report"}

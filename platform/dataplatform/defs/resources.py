@@ -57,10 +57,11 @@ def source_api(settings: PlatformSettings) -> SourceApiClient:
 def mlflow_tracking(settings: PlatformSettings) -> MlflowTracking:
     """A tracking server when MLFLOW_TRACKING_URI is set, else a SQLite store in the data dir."""
     if settings.mlflow_tracking_uri:
-        return MlflowTracking(tracking_uri=settings.mlflow_tracking_uri)
+        return MlflowTracking(tracking_uri=settings.mlflow_tracking_uri, ui_url=settings.mlflow_ui)
     return MlflowTracking(
         tracking_uri=embedded_tracking_uri(settings.data_dir),
         artifact_location=embedded_artifact_location(settings.data_dir),
+        ui_url=settings.mlflow_ui,
     )
 
 
@@ -73,7 +74,9 @@ def platform_resources(settings: PlatformSettings) -> dict[str, object]:
         "datahub": datahub,
         "landing": LandingZone(root=settings.landing_folder),
         "quality_reports": ReportStore(
-            base_path=settings.data_dir, sample_size=settings.quality_sample_size
+            base_path=settings.data_dir,
+            sample_size=settings.quality_sample_size,
+            base_url=settings.reports_url,
         ),
         "alerts": AlertSink(
             webhook_url=secret("DATAPLATFORM_ALERT_WEBHOOK_URL", settings.alert_webhook_set) or ""

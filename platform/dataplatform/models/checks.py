@@ -67,17 +67,15 @@ EVALUATION_PASSED_SPEC_DESCRIPTION = (
 )
 
 
-def evaluation_passed(version: str, failed: int, report: str) -> dg.AssetCheckResult:
+def evaluation_passed(
+    version: str, failed: int, report_links: Mapping[str, dg.MetadataValue]
+) -> dg.AssetCheckResult:
     """The deepchecks model-evaluation report's failed conditions, as a WARN."""
     return dg.AssetCheckResult(
         check_name=EVALUATION_PASSED,
         passed=failed == 0,
         severity=dg.AssetCheckSeverity.WARN,
-        metadata={
-            "model_version": version,
-            "failed_checks": failed,
-            "report": dg.MetadataValue.path(report),
-        },
+        metadata={"model_version": version, "failed_checks": failed, **report_links},
     )
 
 

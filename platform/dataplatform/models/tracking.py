@@ -97,6 +97,7 @@ class MlflowTracking(dg.ConfigurableResource):
     tracking_uri: str | None = None
     experiment_name: str = DEFAULT_EXPERIMENT
     artifact_location: str | None = None
+    ui_url: str = ""  # MLflow's UI on this store, for a link to each run
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[Self]:
@@ -132,6 +133,18 @@ class MlflowTracking(dg.ConfigurableResource):
         if run is None:
             raise RuntimeError("No active MLflow run: use the `mlflow` resource inside a step")
         return run
+
+    def run_link(self, run_id: str | None = None) -> dict[str, dg.MetadataValue]:
+        """The run `run_id` (default: the active one) in MLflow's UI, one click from the
+        materialisation; nothing without a UI."""
+        if not self.ui_url:
+            return {}
+        run = mlflow.get_run(run_id).info if run_id else self.active_run().info
+        return {
+            "mlflow_run_url": dg.MetadataValue.url(
+                f"{self.ui_url.rstrip('/')}/#/experiments/{run.experiment_id}/runs/{run.run_id}"
+            )
+        }
 
     def start_run(self, run_name: str, nested: bool = True) -> mlflow.ActiveRun:
         return mlflow.start_run(run_name=run_name, nested=nested)

@@ -23,7 +23,7 @@ training assets declare a dependency on the integrity asset of the table they re
 `assets.TRAINING_GUARDS`.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import dagster as dg
@@ -78,15 +78,21 @@ def check_specs(checks: Sequence[QualityCheck], asset_key: dg.AssetKey) -> list[
 
 
 def check_results(
-    report: QualityReport, checks: Sequence[QualityCheck]
+    report: QualityReport,
+    checks: Sequence[QualityCheck],
+    links: Mapping[str, dg.MetadataValue] | None = None,
 ) -> list[dg.AssetCheckResult]:
-    return [check_result(report, check) for check in checks]
+    """Each check's result on `report`, with `links` to it (default: its file)."""
+    links = links or {"report": dg.MetadataValue.path(report.path)}
+    return [check_result(report, check, links) for check in checks]
 
 
-def check_result(report: QualityReport, check: QualityCheck) -> dg.AssetCheckResult:
+def check_result(
+    report: QualityReport, check: QualityCheck, links: Mapping[str, dg.MetadataValue]
+) -> dg.AssetCheckResult:
     failures = report.failures_of(check.name)
     not_run = [reason for name, reason in report.not_run if name == check.name]
-    metadata: dict[str, dg.MetadataValue | str] = {"report": dg.MetadataValue.path(report.path)}
+    metadata: dict[str, dg.MetadataValue | str] = {**links}
     if failures:
         metadata["failing_conditions"] = dg.MetadataValue.md(
             "\n".join(f"- {f.condition} ({f.category}): {f.details}" for f in failures)

@@ -15,6 +15,7 @@ rows are still found; the metadata names these columns.
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import quote
 
 import dagster as dg
 import numpy as np
@@ -73,6 +74,9 @@ class ReportStore(dg.ConfigurableResource):
     base_path: str
     sample_size: int = DEFAULT_SAMPLE_SIZE
     storage_options: dict[str, str] | None = None
+    # Where `root` is served over HTTP (`make dev`'s static server), so the UI links a report
+    # it opens in one click: a browser does not follow a file path from a web page.
+    base_url: str = ""
 
     @property
     def root(self) -> UPath:
@@ -87,6 +91,14 @@ class ReportStore(dg.ConfigurableResource):
         self, result: "SuiteResult", name: Sequence[str], partition: str | None, title: str
     ) -> UPath:
         return write_report(result, self.report_path(name, partition), self.root, title)
+
+    def links(self, path: str) -> dict[str, dg.MetadataValue]:
+        """A saved report as metadata: its file, and its URL where the reports are served."""
+        links: dict[str, dg.MetadataValue] = {"report": dg.MetadataValue.path(path)}
+        if self.base_url:
+            relative = UPath(path).relative_to(self.root).as_posix()
+            links["report_url"] = dg.MetadataValue.url(f"{self.base_url}/{quote(relative)}")
+        return links
 
 
 def sample(frame: pd.DataFrame, size: int) -> pd.DataFrame:
@@ -204,9 +216,11 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
-def report_metadata(report: QualityReport) -> dict[str, dg.MetadataValue | int | str]:
+def report_metadata(
+    report: QualityReport, store: ReportStore
+) -> dict[str, dg.MetadataValue | int | str]:
     metadata: dict[str, dg.MetadataValue | int | str] = {
-        "report": dg.MetadataValue.path(report.path),
+        **store.links(report.path),
         "summary": dg.MetadataValue.md(summary_markdown(report)),
         "checks_run": report.checks_run,
         "checks_passed": report.checks_passed,

@@ -157,7 +157,7 @@ def recommender(
     evaluation = evaluate(model, train, holdout)
     metrics = evaluation.as_metrics()
     served = with_history(model, listens)
-    model_uri = log_training_run(mlflow, train, holdout, served, config, metrics)
+    model_uri, run_id = log_training_run(mlflow, train, holdout, served, config, metrics)
     promotion = register_and_promote(
         model_uri,
         config.model_name,
@@ -196,6 +196,7 @@ def recommender(
             "training_rows": len(train),
             "holdout_rows": len(holdout),
             "model_uri": model_uri,
+            **mlflow.run_link(run_id),
             "catalog": delivery.status,
             "model_card": dg.MetadataValue.md(card.markdown()),
         }
@@ -313,11 +314,12 @@ def log_training_run(
     model: Recommender,
     config: RecommenderConfig,
     metrics: dict[str, float],
-) -> str:
-    """One MLflow run (nested in the Dagster run's) with the model as a pyfunc; its URI."""
+) -> tuple[str, str]:
+    """One MLflow run (nested in the Dagster run's) with the model as a pyfunc; the model's URI
+    and the run's id."""
     plays = cast(pd.DataFrame, train[["user_id", "track_id"]])
     example = plays.dropna().head(20).astype(np.int64)
-    with tracking.start_run(run_name="recommender", nested=True):
+    with tracking.start_run(run_name="recommender", nested=True) as run:
         tracking.log_params(
             {
                 **hyperparameters(model, config),
@@ -327,7 +329,8 @@ def log_training_run(
             }
         )
         tracking.log_metrics(metrics)
-        return log_pyfunc("recommender", RecommenderModel(model), example, PACKAGES)
+        model_uri = log_pyfunc("recommender", RecommenderModel(model), example, PACKAGES)
+        return model_uri, run.info.run_id
 
 
 def time_range(name: str, listens: pd.DataFrame) -> dict[str, str | int]:

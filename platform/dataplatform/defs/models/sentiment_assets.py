@@ -244,13 +244,18 @@ def sentiment_model(
     table = candidates_table(training.results, challenger, promotion)
     metadata = {
         **model_metadata(mlflow, promotion, table),
-        **{f"evaluation_{name}": value for name, value in report_metadata(evaluation).items()},
+        **{
+            f"evaluation_{name}": value
+            for name, value in report_metadata(evaluation, quality_reports).items()
+        },
         "catalog": delivery.status,
         "model_card": dg.MetadataValue.md(card.markdown()),
     }
     yield dg.Output(table, metadata=metadata)
     yield from promotion_checks(promotion)
-    yield evaluation_passed(promotion.version, failed_checks, evaluation.path)
+    yield evaluation_passed(
+        promotion.version, failed_checks, quality_reports.links(evaluation.path)
+    )
 
 
 def refuse_data_that_failed_blocking_checks(instance: dg.DagsterInstance) -> None:
@@ -442,12 +447,7 @@ def model_metadata(tracker: MlflowTracking, promotion: Promotion, table: pd.Data
         "mlflow_run_id": run.info.run_id,
         "mlflow_tracking_uri": mlflow.get_tracking_uri(),
     }
-    if mlflow.get_tracking_uri().startswith("http"):
-        metadata["mlflow_run_url"] = dg.MetadataValue.url(
-            f"{mlflow.get_tracking_uri().rstrip('/')}/#/experiments/"
-            f"{run.info.experiment_id}/runs/{run.info.run_id}"
-        )
-    return metadata
+    return metadata | tracker.run_link()
 
 
 @dg.asset(

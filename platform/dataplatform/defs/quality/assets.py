@@ -82,7 +82,9 @@ def build_integrity_asset(
         report = integrity_report(
             table, quality_reports, source.path, context.partition_key, exclude
         )
-        yield from report_outputs(context, datahub, report, INTEGRITY_CHECKS, source)
+        yield from report_outputs(
+            context, datahub, quality_reports, report, INTEGRITY_CHECKS, source
+        )
 
     return integrity
 
@@ -129,7 +131,9 @@ def build_drift_asset(spec: TableSpec, label: str | None = None) -> dg.AssetsDef
             exclude=ignored,
             label=label,
         )
-        yield from report_outputs(context, datahub, report, DRIFT_CHECKS, source, len(reference))
+        yield from report_outputs(
+            context, datahub, quality_reports, report, DRIFT_CHECKS, source, len(reference)
+        )
 
     return drift
 
@@ -148,14 +152,15 @@ def reference_partitions(
 def report_outputs(
     context: dg.AssetExecutionContext,
     datahub: DataHubSink,
+    store: ReportStore,
     report: QualityReport,
     quality_checks: Sequence[QualityCheck],
     source: dg.AssetKey,
     reference_rows: int | None = None,
 ) -> Iterator[dg.Output | dg.AssetCheckResult]:
-    results = checks.check_results(report, quality_checks)
+    results = checks.check_results(report, quality_checks, store.links(report.path))
     delivery = emit_assertions(context, datahub, results, source, quality_checks)
-    metadata = report_metadata(report) | {"datahub/assertions": delivery}
+    metadata = report_metadata(report, store) | {"datahub/assertions": delivery}
     if reference_rows is not None:
         metadata["reference_rows"] = reference_rows
     yield dg.Output(summary_table(report), metadata=metadata)

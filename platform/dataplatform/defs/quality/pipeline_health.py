@@ -37,6 +37,6 @@ def pipeline_health(
             "run_success_rate": health.success_rate if health.success_rate is not None else "n/a",
             "failed_checks": len(health.failed_checks),
             "summary": dg.MetadataValue.md(summary_markdown(health, day)),
-            "report": dg.MetadataValue.path(str(path)),
+            **quality_reports.links(str(path)),
         },
     )
