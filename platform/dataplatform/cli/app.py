@@ -123,7 +123,11 @@ def add_run_parser(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="run steps in parallel processes, as the daemon does (default: one process)",
     )
-    run.add_argument("--verbose", action="store_true", help="print every Dagster event")
+    run.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print every Dagster event and the run workers' own output (default: to a log)",
+    )
     run.set_defaults(handler=run_command)
 
 

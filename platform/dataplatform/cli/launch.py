@@ -10,13 +10,15 @@ It is launched directly, not queued: without a daemon nothing would dequeue it.
 import os
 import time
 from collections.abc import Callable, Iterator, Set
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
 
 import dagster as dg
 from dagster._core.definitions.selector import JobSubsetSelector
 from dagster._core.workspace.context import BaseWorkspaceRequestContext, WorkspaceProcessContext
 from dagster._core.workspace.load_target import ModuleTarget
 
+from dataplatform.cli import output
 from dataplatform.cli.errors import LaunchError
 
 LOCATION = "dataplatform"  # as in workspace.yaml, so the CLI's runs sit with the daemon's
@@ -78,15 +80,20 @@ class CodeLocation:
 
 
 @contextmanager
-def code_location(instance: dg.DagsterInstance) -> Iterator[CodeLocation]:
-    """Serves the code location from a code server process, the way `dagster dev` does."""
+def code_location(
+    instance: dg.DagsterInstance, output_log: Path | None = None
+) -> Iterator[CodeLocation]:
+    """Serves the code location from a code server process, the way `dagster dev` does; the
+    output of that process and of the run workers it starts goes to `output_log` if given."""
     target = ModuleTarget(
         module_name=DEFINITIONS_MODULE,
         attribute=None,
         working_directory=os.getcwd(),
         location_name=LOCATION,
     )
-    with WorkspaceProcessContext(instance, target, code_server_log_level="WARNING") as workspace:
+    with output.children_write_to(output_log) if output_log else nullcontext():
+        workspace = WorkspaceProcessContext(instance, target, code_server_log_level="WARNING")
+    with workspace:
         context = workspace.create_request_context()
         error = context.get_code_location_error(LOCATION)
         if error is not None:
