@@ -75,11 +75,11 @@ def run_ids_in_catalog(data: Path) -> list[str]:
 
 
 def test_run_materialises_the_day_summarises_it_and_status_reports_it(
-    local_platform: Path, capsys: pytest.CaptureFixture[str]
+    local_platform: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["run", "--partition", DAY, "--listens-per-day", "1500"]) == EXIT_OK
 
-    out = capsys.readouterr().out
+    out, err = capfd.readouterr()  # what reached the terminal, the run workers' output included
     listens = local_platform / "cleaned" / "listens" / f"{DAY}.parquet"
     rows = pq.read_metadata(listens).num_rows
     # Not a terminal: a plain line per asset as it lands, no live bar, then the summary.
@@ -87,6 +87,17 @@ def test_run_materialises_the_day_summarises_it_and_status_reports_it(
     assert "━" not in out.split("daily_refresh 2026")[0]
     assert f"daily_refresh {DAY} succeeded" in out
     assert str(listens) in out
+    # Dependencies' warnings and logs (here MLflow creating its store) stay out of the terminal,
+    # in the run workers' log; the platform's own warnings and skip reasons are shown.
+    assert err == ""
+    run_log = (local_platform.parent / "home" / "logs" / "run_output.log").read_text()
+    assert "Creating initial MLflow database tables" in run_log
+    no_champion = "Registered model 'review_sentiment' has no 'champion' version yet"
+    assert f"warning models__sentiment_predictions: {no_champion}" in out
+    assert f"skipped: {no_champion}" in out
+    assert "skipped: models/sentiment_predictions not written" in out
+    for folder in ("reviews", "exports", "documents", "labels/users"):
+        assert (local_platform / "landing" / folder).is_dir()
     assert len(run_ids_in_catalog(local_platform)) == 1
     with local_instance() as instance:
         [run] = instance.get_runs()
@@ -101,7 +112,7 @@ def test_run_materialises_the_day_summarises_it_and_status_reports_it(
     assert run.remote_job_origin.location_name == LOCATION
     assert [listed.run_id for listed in under_the_job] == [run.run_id]
 
-    code, status = status_json(capsys)
+    code, status = status_json(capfd)
     assert code == EXIT_OK
     by_asset = {asset["asset"]: asset for asset in status["assets"]}
     daily = definitions.defs().resolve_job_def("daily_refresh").asset_layer.executable_asset_keys

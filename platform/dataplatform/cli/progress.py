@@ -1,11 +1,14 @@
 """Following a run as it executes: what it did so far, a line per asset, a live bar."""
 
-from collections.abc import Iterator, Mapping
+import logging
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypedDict
 
 import dagster as dg
+from dagster_shared.error import SerializableErrorInfo
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -35,6 +38,10 @@ class RunOutcome:
     materialized: dict[dg.AssetKey, MaterializationSummary] = field(default_factory=dict)
     checks: dict[dg.AssetKey, list[dg.AssetCheckEvaluation]] = field(default_factory=dict)
     failed_steps: dict[str, str] = field(default_factory=dict)  # step -> error
+    upstream: Mapping[str, frozenset[str]] = field(default_factory=dict)  # step -> its inputs'
+    finished_steps: set[str] = field(default_factory=set)
+    skipped_steps: set[str] = field(default_factory=set)  # not run: an input was not written
+    warnings: dict[str, str] = field(default_factory=dict)  # step -> its last warning
 
     @property
     def failed_error_checks(self) -> list[dg.AssetCheckEvaluation]:
@@ -52,6 +59,33 @@ class RunOutcome:
             if step in self.failed_steps and key not in self.materialized
         ]
 
+    def why_not_written(self, key: dg.AssetKey) -> str:
+        """Why a planned asset was not written: its step's error, the step's own reason for
+        writing nothing (its last warning), or the upstream assets it waited for."""
+        step = self.planned[key]
+        if step in self.failed_steps:
+            return f"failed: {self.failed_steps[step]}"
+        if step in self.finished_steps:
+            return f"skipped: {self.warnings.get(step, 'its step did not write it')}"
+        failed_inputs = self.upstream_assets(
+            step, lambda _, upstream: upstream in self.failed_steps
+        )
+        if failed_inputs:
+            return f"not run: {', '.join(failed_inputs)} failed"
+        if step in self.skipped_steps:
+            missing = self.upstream_assets(step, lambda asset, _: asset not in self.materialized)
+            return f"skipped: {', '.join(missing) or 'an input'} not written"
+        return "not run"
+
+    def upstream_assets(self, step: str, which: Callable[[dg.AssetKey, str], bool]) -> list[str]:
+        """The planned assets of the steps feeding `step` that match `which(asset, step)`."""
+        inputs = self.upstream.get(step, frozenset())
+        return [
+            asset.to_user_string()
+            for asset, upstream_step in self.planned.items()
+            if upstream_step in inputs and which(asset, upstream_step)
+        ]
+
 
 class RunDisplay:
     """A line per asset as it lands, plus a live bar of done/running/failed on a terminal."""
@@ -64,6 +98,7 @@ class RunDisplay:
     def handle(self, entry: dg.EventLogEntry, outcome: RunOutcome) -> None:
         event = entry.dagster_event
         if event is None:
+            self.record_message(entry, outcome)
             return
         if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED:
             assert event.asset_key is not None and event.step_key is not None  # planned per step
@@ -77,14 +112,32 @@ class RunDisplay:
             self.record_check(event.asset_check_evaluation_data, outcome)
         elif event.event_type == dg.DagsterEventType.RUN_FAILURE:
             self.progress.console.print(f"[red]failed[/]  run: {event.message}")
+        elif event.event_type == dg.DagsterEventType.STEP_SKIPPED:
+            assert event.step_key is not None  # a step event
+            outcome.skipped_steps.add(event.step_key)
         elif event.event_type in (
             dg.DagsterEventType.STEP_SUCCESS,
             dg.DagsterEventType.STEP_FAILURE,
         ):
+            assert event.step_key is not None  # a step event
             self.running.discard(event.step_key)
+            outcome.finished_steps.add(event.step_key)
             if event.is_step_failure:
                 self.record_failure(event, outcome)
         self.refresh(outcome)
+
+    def record_message(self, entry: dg.EventLogEntry, outcome: RunOutcome) -> None:
+        """A running step's warnings are the platform's own: dependencies' go to the run's logs,
+        and Dagster's about steps it does not start are told by the summary."""
+        level = entry.level
+        if isinstance(level, str):  # a logger's level name, e.g. "WARNING"
+            level = logging.getLevelNamesMapping().get(level, logging.NOTSET)
+        if level < logging.WARNING or entry.step_key not in self.running:
+            return
+        outcome.warnings[entry.step_key] = entry.user_message
+        self.progress.console.print(
+            f"[yellow]warning[/] {entry.step_key}: {escape(entry.user_message)}"
+        )
 
     def record_materialization(self, event: dg.DagsterEvent, outcome: RunOutcome) -> None:
         materialization = event.step_materialization_data.materialization
@@ -105,10 +158,10 @@ class RunDisplay:
 
     def record_failure(self, event: dg.DagsterEvent, outcome: RunOutcome) -> None:
         error = event.step_failure_data.error
-        message = error.message.strip().splitlines()[0] if error else "failed"
+        message = error_cause(error) if error else "failed"
         assert event.step_key is not None  # a step event
         outcome.failed_steps[event.step_key] = message
-        self.progress.console.print(f"[red]failed[/]  {event.step_key}: {message}")
+        self.progress.console.print(f"[red]failed[/]  {event.step_key}: {escape(message)}")
 
     def refresh(self, outcome: RunOutcome) -> None:
         failed = len(outcome.failed_assets())
@@ -140,6 +193,36 @@ def live_progress() -> Iterator[RunDisplay]:
     )
     with progress:
         yield RunDisplay(progress)
+
+
+def error_cause(error: SerializableErrorInfo) -> str:
+    """The exception under Dagster's wrappers ("Error occurred while executing op ..."), as
+    its class and the first line of its message."""
+    while error.cls_name and error.cls_name.startswith("Dagster") and error.cause is not None:
+        error = error.cause
+    lines = [line.strip() for line in error.message.strip().splitlines() if line.strip()]
+    first = lines[0] if lines else ""
+    if not error.cls_name:
+        return first
+    # Python renders the message as "module.Class: text": the class is shown once.
+    named, separator, text = first.partition(": ")
+    if separator and named.rsplit(".", 1)[-1] == error.cls_name:
+        first = text
+    return f"{error.cls_name}: {first}"
+
+
+def upstream_steps(instance: dg.DagsterInstance, run: dg.DagsterRun) -> dict[str, frozenset[str]]:
+    """Each step of the run's plan and the steps whose outputs it takes as inputs."""
+    assert run.execution_plan_snapshot_id is not None  # a launched run has a plan
+    plan = instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id)
+    return {
+        step.key: frozenset(
+            handle.step_key
+            for step_input in step.inputs
+            for handle in step_input.upstream_output_handles
+        )
+        for step in plan.steps
+    }
 
 
 def materialization_summary(metadata: Mapping[str, dg.MetadataValue]) -> MaterializationSummary:

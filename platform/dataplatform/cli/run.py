@@ -4,6 +4,7 @@ import argparse
 import signal
 from collections.abc import Sequence, Set
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -20,13 +21,17 @@ from dataplatform.cli.errors import (
     UsageError,
 )
 from dataplatform.cli.instance import local_instance
+from dataplatform.cli.landing_folders import create_drop_folders
 from dataplatform.cli.launch import ASSET_JOB, CodeLocation, code_location, follow
 from dataplatform.cli.partition_range import partitions_to_run
-from dataplatform.cli.progress import RunOutcome, live_progress
+from dataplatform.cli.progress import RunOutcome, live_progress, upstream_steps
 from dataplatform.cli.selection import common_partitions, job_definition, runnable_assets
 from dataplatform.cli.summaries import print_summary
 from dataplatform.demo_api import DemoApiConfig, DemoApiServer
+from dataplatform.landing.zone import LandingZone
 from dataplatform.settings import Calendar, ExecutorKind, PlatformSettings
+
+RUN_OUTPUT_LOG = "run_output.log"
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -39,14 +44,23 @@ def run_command(args: argparse.Namespace) -> int:
         instance = stack.enter_context(local_instance())
         partitions = partitions_to_run(partitions_def, args, instance)
         output.console.print(f"Dagster instance: {instance.root_directory}")
+        show_drop_folders(settings)
         config = run_config(settings, args.verbose, args.parallel)
         if use_demo_api(args.demo_api, settings):
             server = stack.enter_context(DemoApiServer(demo_api_config(args.listens_per_day)))
             config["resources"] = {"source_api": {"config": {"base_url": server.url}}}
             output.console.print(f"Demo source API serving at {server.url}")
-        location = stack.enter_context(code_location(instance))
+        location = stack.enter_context(code_location(instance, run_output_log(instance, args)))
         outcomes = run_partitions(location, job_name, assets, partitions, config, label)
     return run_exit_code(outcomes)
+
+
+def show_drop_folders(settings: PlatformSettings) -> None:
+    landing = LandingZone(root=settings.landing_folder)
+    names = [folder.relative_to(landing.root) for folder in create_drop_folders(landing)]
+    output.console.print(
+        f"Landing zone: drop files into {landing.root}/{{{','.join(map(str, names))}}}"
+    )
 
 
 def run_target(
@@ -64,6 +78,16 @@ def use_demo_api(requested: bool | None, settings: PlatformSettings) -> bool:
     """By default, serve the bundled demo API unless a source API is configured."""
     configured = "api_url" in settings.model_fields_set
     return not configured if requested is None else requested
+
+
+def run_output_log(instance: dg.DagsterInstance, args: argparse.Namespace) -> Path | None:
+    """Where the run workers' own output goes, so that the terminal shows only the command's
+    lines; --verbose leaves it on the terminal, Dagster's events included."""
+    if args.verbose:
+        return None
+    log = Path(instance.root_directory) / "logs" / RUN_OUTPUT_LOG
+    output.console.print(f"Run workers' output (dependencies' warnings, logs): {log}")
+    return log
 
 
 def run_config(settings: PlatformSettings, verbose: bool, parallel: bool) -> dict[str, Any]:
@@ -107,7 +131,11 @@ def follow_with_progress(
     instance: dg.DagsterInstance, run_id: str, partition: str | None
 ) -> RunOutcome:
     """Shows the run's events as they are stored; Ctrl-C terminates the run, then stops."""
-    outcome = RunOutcome(partition=partition, run_id=run_id)
+    dagster_run = instance.get_run_by_id(run_id)
+    assert dagster_run is not None  # the run was just launched in this instance
+    outcome = RunOutcome(
+        partition=partition, run_id=run_id, upstream=upstream_steps(instance, dagster_run)
+    )
     with live_progress() as display:
         try:
             run = follow(instance, run_id, lambda entry: display.handle(entry, outcome))

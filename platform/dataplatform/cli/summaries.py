@@ -22,11 +22,7 @@ def print_summary(label: str, outcome: RunOutcome) -> None:
     ]:
         written = outcome.materialized.get(key)
         rows = written["rows"] if written else None
-        where = (
-            written["path"]
-            if written
-            else ("[red]failed[/]" if key in outcome.failed_assets() else "not run")
-        )
+        where = written["path"] if written else why_not_written(outcome, key)
         table.add_row(
             key.to_user_string(),
             "-" if rows is None else str(rows),
@@ -38,6 +34,11 @@ def print_summary(label: str, outcome: RunOutcome) -> None:
         if written["decision"]:
             output.console.print(f"{key.to_user_string()}: {escape(written['decision'])}")
     output.console.print(f"Run {outcome.run_id} {status}: browse it with [bold]make dev[/].")
+
+
+def why_not_written(outcome: RunOutcome, key: dg.AssetKey) -> str:
+    reason = escape(outcome.why_not_written(key))
+    return f"[red]{reason}[/]" if key in outcome.failed_assets() else reason
 
 
 def checks_cell(evaluations: list[dg.AssetCheckEvaluation]) -> str:
