@@ -51,6 +51,9 @@ test: install browser
 	$(BIN)/pyright
 	$(BIN)/pytest -n $(TEST_WORKERS)
 
+# The UI on DAGSTER_PORT, with the daemon. Dagster warns at start that the repo root's
+# dagster.yaml (the production instance) is not used: the local instance in DAGSTER_HOME is meant.
+DAGSTER_PORT ?= 3000
 # Beside the UI, so the links in the assets' metadata open in one click: the quality and
 # evaluation reports over HTTP on REPORTS_PORT (DATAPLATFORM_REPORTS_URL) and MLflow's UI
 # (make mlflow-ui, in its own process group so all of it stops with the UI).
@@ -65,7 +68,7 @@ dev: install
 	trap "kill $$demo $$reports; kill -- -$$mlflow" EXIT INT TERM; \
 	DATAPLATFORM_API_URL=http://127.0.0.1:$(DEMO_API_PORT) \
 	DATAPLATFORM_REPORTS_URL=http://127.0.0.1:$(REPORTS_PORT) \
-	  $(BIN)/dagster dev -w workspace.yaml
+	  $(BIN)/dagster dev -w workspace.yaml --port $(DAGSTER_PORT)
 
 # Browse the local DataHub Lite catalog, e.g. make catalog ARGS='get --urn "urn:li:..."'.
 # `serve` starts our read-only HTTP API (dataplatform/catalog/lite_server.py): `datahub lite
@@ -93,11 +96,13 @@ MART_DAYS := SELECT day, table_name, day_rows, total_rows FROM mart_publications
 sql: install
 	$(BIN)/dataplatform sql "$(or $(Q),$(MART_DAYS))"
 
-# Browse the local MLflow store (experiments, runs, registered models) on port 5000.
+# Browse the local MLflow store (experiments, runs, registered models) on MLFLOW_PORT.
+MLFLOW_PORT ?= 5000
+MLFLOW_DIR = $(abspath $(or $(DATAPLATFORM_DATA_DIR),data)/mlflow)
 mlflow-ui: install
-	mkdir -p data/mlflow
-	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/data/mlflow/mlflow.db \
-	  --default-artifact-root $(CURDIR)/data/mlflow/artifacts --port 5000
+	mkdir -p '$(MLFLOW_DIR)'
+	$(BIN)/mlflow ui --backend-store-uri 'sqlite:///$(MLFLOW_DIR)/mlflow.db' \
+	  --default-artifact-root '$(MLFLOW_DIR)/artifacts' --port $(MLFLOW_PORT)
 
 # The sentiment champion over HTTP on loopback, by MLflow's own scoring server (it starts
 # uvicorn by name, hence the PATH); see docs/models.md for a request.
