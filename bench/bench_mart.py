@@ -54,7 +54,21 @@ POSTGRES_URL = os.getenv(
 )
 POSTGRES_SCHEMA = "bench_mart"
 T = TypeVar("T")
+# Listens counted per track before the join: grouping 7,000,000 joined rows by two strings
+# cost more than the scan (EXPLAIN ANALYZE); the answer is the same as grouping after the join.
 TOP_TRACKS = """
+WITH plays AS (
+  SELECT track_id, count(*) AS plays FROM listens
+  WHERE day > DATE '{last_day}' - INTERVAL 7 DAY GROUP BY track_id
+)
+SELECT t.genre, t.title, sum(p.plays) AS plays
+FROM plays p JOIN tracks_current t USING (track_id)
+GROUP BY t.genre, t.title
+QUALIFY row_number() OVER (PARTITION BY t.genre ORDER BY sum(p.plays) DESC, t.title) <= 10
+ORDER BY t.genre, plays DESC
+"""
+# The same question grouped after the join, as it was measured before.
+TOP_TRACKS_JOINED_FIRST = """
 SELECT t.genre, t.title, count(*) AS plays
 FROM listens l JOIN tracks_current t USING (track_id)
 WHERE l.day > DATE '{last_day}' - INTERVAL 7 DAY
@@ -153,12 +167,14 @@ def duckdb_history(config: DemoApiConfig, days: int, tmp: Path) -> list[list[obj
     return history
 
 
-def top_tracks_seconds(target: MartTarget, last_day: str) -> tuple[float, list[float], int]:
+def top_tracks_seconds(
+    target: MartTarget, last_day: str, query: str
+) -> tuple[float, list[float], int]:
     """The first run's seconds, then the next runs', and the rows answered."""
     seconds, rows = [], 0
     with connect(target, read_only=True) as mart:
         for _ in range(QUERY_REPEATS + 1):
-            took, answer = timed(mart.query, TOP_TRACKS.format(last_day=last_day))
+            took, answer = timed(mart.query, query.format(last_day=last_day))
             seconds.append(took)
             rows = len(answer)
     return seconds[0], seconds[1:], rows
@@ -196,7 +212,9 @@ def listens_of(published: PublishedDay) -> int:
     return next(t.day_rows for t in published.tables if t.name == LISTENS.name)
 
 
-def report(history: list[list[object]], postgres: list[list[object]], query: tuple) -> None:
+def report(
+    history: list[list[object]], postgres: list[list[object]], query: tuple, joined_first: tuple
+) -> None:
     rows = []
     for day, parquet_s, read_s, publish_s, published in history:
         assert isinstance(published, PublishedDay)
@@ -223,7 +241,9 @@ def report(history: list[list[object]], postgres: list[list[object]], query: tup
     print(
         f"\nTop 10 tracks per genre over the last 7 days ({answered} rows) over {len(rows)} days"
         f" of {LISTENS_PER_DAY:,} listens: first run {first:.3f} s, then median"
-        f" {statistics.median(repeats):.3f} s of {len(repeats)} (target < 1 s)."
+        f" {statistics.median(repeats):.3f} s of {len(repeats)} (target < 1 s); grouped after"
+        f" the join instead of counted per track first: first run {joined_first[0]:.3f} s,"
+        f" then median {statistics.median(joined_first[1]):.3f} s."
     )
     pg_rows = []
     for day, seconds, published in postgres:
@@ -244,9 +264,11 @@ def main(days: int) -> None:
         tmp = Path(folder)
         history = duckdb_history(config, days, tmp)
         target = mart_target("", str(tmp))
-        query = top_tracks_seconds(target, str(history[-1][0]))
+        last_day = str(history[-1][0])
+        query = top_tracks_seconds(target, last_day, TOP_TRACKS)
+        joined_first = top_tracks_seconds(target, last_day, TOP_TRACKS_JOINED_FIRST)
         postgres = postgres_days(config, min(POSTGRES_DAYS, days), tmp)
-    report(history, postgres, query)
+    report(history, postgres, query, joined_first)
     print(
         f"\nLoad average over 5 minutes at the start and the end: {load_before:.1f},"
         f" {os.getloadavg()[1]:.1f} ({os.cpu_count()} cores shared with other work)."

@@ -55,7 +55,7 @@ def day_rows(table: MartTable, rows: pa.Table, day: str) -> pa.Table:
         )
     rows = rows.select([c for c in rows.column_names if c not in table.added_columns])
     n = rows.num_rows
-    on_day = pa.array([date.fromisoformat(day)] * n, pa.date32())
+    on_day = pa.repeat(pa.scalar(date.fromisoformat(day), pa.date32()), n)
     if table.kind is Kind.FACT:
         return rows.append_column(DAY, on_day)
     if table.kind is Kind.SNAPSHOT:

@@ -62,6 +62,10 @@ class MartConnection(Protocol):
         """Replaces the fact table's rows of `day` with `rows`; the number of rows replaced."""
         ...
 
+    def replace_all(self, table: MartTable, rows: pa.Table) -> None:
+        """Replaces every row of the table with `rows` (a snapshot's new day)."""
+        ...
+
     def transaction(self) -> AbstractContextManager[None]: ...
 
 
@@ -108,19 +112,17 @@ def publish_table(
     if table.kind is Kind.FACT:
         removed = connection.replace_facts(table, rows, day)
         return PublishedTable(table.name, rows.num_rows, before - removed + rows.num_rows, True)
+    if table.kind is Kind.SNAPSHOT:
+        if not replace_snapshot(connection, table, rows, day):
+            return PublishedTable(table.name, 0, before, False)
+        return PublishedTable(table.name, rows.num_rows, rows.num_rows, True)
     target = quoted(connection.schema_name, table.name)
     stage = f"_mart_incoming_{table.name}"
     connection.stage(stage, rows, column_types(table, rows.schema))
     try:
-        if table.kind is Kind.SNAPSHOT:
-            change = replace_snapshot(connection, target, stage, rows.column_names, day)
-        else:
-            change = add_versions(connection, table, target, stage, rows.column_names, day)
+        removed, added = add_versions(connection, table, target, stage, rows.column_names, day)
     finally:
         connection.unstage(stage)
-    if change is None:
-        return PublishedTable(table.name, 0, before, False)
-    removed, added = change
     return PublishedTable(table.name, added, before - removed + added, True)
 
 
@@ -178,18 +180,16 @@ def existing_columns(connection: MartConnection, name: str) -> dict[str, str]:
 
 
 def replace_snapshot(
-    connection: MartConnection, target: str, stage: str, columns: Sequence[str], day: str
-) -> tuple[int, int] | None:
-    """The day's state replaces the table unless the table holds a later day's (None); the
-    rows removed and added."""
+    connection: MartConnection, table: MartTable, rows: pa.Table, day: str
+) -> bool:
+    """The day's state replaces the table unless the table holds a later day's; whether it
+    did."""
+    target = quoted(connection.schema_name, table.name)
     (latest,) = connection.query(f"SELECT max({quoted(AS_OF)}) FROM {target}")[0]
     if latest is not None and latest > date.fromisoformat(day):
-        return None
-    removed = connection.change(f"DELETE FROM {target}")
-    added = connection.change(
-        f"INSERT INTO {target} ({column_list(columns)}) SELECT {column_list(columns)} FROM {stage}"
-    )
-    return removed, added
+        return False
+    connection.replace_all(table, rows)
+    return True
 
 
 def add_versions(
