@@ -51,8 +51,9 @@ test: install browser
 	$(BIN)/pyright
 	$(BIN)/pytest -n $(TEST_WORKERS)
 
-# The UI on DAGSTER_PORT, with the daemon. Dagster warns at start that the repo root's
-# dagster.yaml (the production instance) is not used: the local instance in DAGSTER_HOME is meant.
+# The UI on DAGSTER_PORT, with the daemon, on the local instance `dataplatform run` makes (its
+# dagster.yaml, as the command writes it, if none yet). Dagster warns at start that the repo
+# root's dagster.yaml (the production instance) is not used: the local instance is meant.
 DAGSTER_PORT ?= 3000
 # Beside the UI, so the links in the assets' metadata open in one click: the quality and
 # evaluation reports over HTTP on REPORTS_PORT (DATAPLATFORM_REPORTS_URL) and MLflow's UI
@@ -61,6 +62,8 @@ REPORTS_PORT ?= 8766
 REPORTS_DIR = $(abspath $(or $(DATAPLATFORM_DATA_DIR),data)/quality)
 dev: install
 	mkdir -p $(DAGSTER_HOME) '$(REPORTS_DIR)'
+	test -f $(DAGSTER_HOME)/dagster.yaml || \
+	  printf 'telemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python -m dataplatform.demo_api --port $(DEMO_API_PORT) & demo=$$!; \
 	$(BIN)/python -m http.server $(REPORTS_PORT) --bind 127.0.0.1 --directory '$(REPORTS_DIR)' \
 	  & reports=$$!; \
