@@ -190,7 +190,7 @@ def resolve_increment(
     entity_ids = kept[ENTITY_ID].to_numpy(dtype=object, copy=True)
     changed_ids = cast(pd.Series, changed[spec.id_column])
     changed_entities, cut = increment_entity_ids(spec, kept, changed_ids, scored.matches)
-    regrouped = kept[spec.id_column].isin(changed_entities.index.to_numpy()).to_numpy()
+    regrouped = kept[spec.id_column].isin(changed_entities.index.tolist()).to_numpy()
     entity_ids[regrouped] = changed_entities.reindex(kept.loc[regrouped, spec.id_column])
     ids = np.concatenate([kept[spec.id_column].to_numpy(), changed_ids.to_numpy()])
     changed_entity_ids = changed_entities.reindex(changed_ids).to_numpy(dtype=object)
