@@ -24,8 +24,7 @@ $(INSTALLED): pyproject.toml constraints.txt
 install: $(INSTALLED)
 
 # Yesterday's daily refresh, then a first training (the sensors do this under the daemon), then
-# yesterday's scoring with the newly promoted models. (`dataplatform run --days 7` fills the
-# week, but its entity_ids_stable check fails from the fifth day: issue 21's note.)
+# yesterday's scoring with the newly promoted models. The calendar starts at that day (README).
 run: install
 	mkdir -p $(DAGSTER_HOME)
 	$(BIN)/dataplatform run

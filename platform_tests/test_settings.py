@@ -117,14 +117,13 @@ def test_a_start_date_after_yesterday_is_refused() -> None:
         Calendar.from_environment({"DATAPLATFORM_TIMEZONE": "Mars/Olympus"})
 
 
-def test_an_unset_start_date_is_a_week_before_the_first_load_recorded_in_the_data_folder(
+def test_an_unset_start_date_is_the_day_before_the_first_load_recorded_in_the_data_folder(
     tmp_path: Path,
 ) -> None:
     environment = {"DATAPLATFORM_DATA_DIR": str(tmp_path)}
     calendar = Calendar.from_environment(environment)
-    a_week_ago = calendar.today() - timedelta(days=7)
 
-    assert calendar.start_date == a_week_ago
+    assert calendar.start_date == calendar.today() - timedelta(days=1)
     # Recorded once: a load on a later day keeps the first load's start (as planted here).
     (tmp_path / "calendar.json").write_text('{"start_date": "2026-02-01"}')
     assert Calendar.from_environment(environment).start_date == date(2026, 2, 1)

@@ -120,9 +120,9 @@ def _describe(error: ValidationError, given: Mapping[str, str]) -> str:
 class Calendar(_FromEnvironment):
     """The daily partition calendar: the first day of data and the time zone days follow.
 
-    Unset, the first day is a week before the day the platform first loaded with this data
-    folder, recorded there once (`calendar.json`): the calendar then holds the week `make run`
-    fills, not months of days nobody meant to run, and it does not move as days pass.
+    Unset, the first day is the day before the platform first loaded with this data folder
+    (the day `make run` fills), recorded there once (`calendar.json`): the calendar then holds
+    the days that ran, not months of days nobody meant to run, and it does not move as days pass.
     """
 
     configured_start: date | None = Field(None, alias="DATAPLATFORM_START_DATE")
@@ -150,7 +150,7 @@ class Calendar(_FromEnvironment):
         the first call with a new data folder)."""
         if self.configured_start is not None:
             return self.configured_start
-        first_day = self.today() - timedelta(days=DEFAULT_HISTORY_DAYS)
+        first_day = self.today() - timedelta(days=1)
         record = Path(_local(self.data_dir)) / CALENDAR_FILE
         try:
             return recorded_start_date(record, first_day)
@@ -161,7 +161,6 @@ class Calendar(_FromEnvironment):
             ) from None
 
 
-DEFAULT_HISTORY_DAYS = 7  # the days `make run` materialises
 CALENDAR_FILE = "calendar.json"
 
 
