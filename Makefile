@@ -62,7 +62,8 @@ REPORTS_DIR = $(abspath $(or $(DATAPLATFORM_DATA_DIR),data)/quality)
 dev: install
 	mkdir -p $(DAGSTER_HOME) '$(REPORTS_DIR)'
 	test -f $(DAGSTER_HOME)/dagster.yaml || \
-	  printf 'telemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
+	  $(BIN)/python -c 'from dataplatform.cli.instance import LOCAL_SETTINGS; print(LOCAL_SETTINGS, end="")' \
+	  > $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python -m dataplatform.demo_api --port $(DEMO_API_PORT) & demo=$$!; \
 	$(BIN)/python -m http.server $(REPORTS_PORT) --bind 127.0.0.1 --directory '$(REPORTS_DIR)' \
 	  & reports=$$!; \

@@ -10,6 +10,9 @@ from dataplatform.cli.output import console
 from dataplatform.settings import SettingsError
 
 DEFAULT_HOME = ".dagster_home"
+# A new local home's settings: no telemetry, and time for the code server to load on a busy
+# machine (Dagster gives it 180 s; loading took longer on two cores at load average 18).
+LOCAL_SETTINGS = "telemetry:\n  enabled: false\ncode_servers:\n  local_startup_timeout: 600\n"
 
 
 def dagster_home() -> Path:
@@ -32,7 +35,7 @@ def local_instance() -> dg.DagsterInstance:
     home = dagster_home()
     settings = home / "dagster.yaml"
     if not settings.exists():
-        settings.write_text("telemetry:\n  enabled: false\n")
+        settings.write_text(LOCAL_SETTINGS)
     instance = dg.DagsterInstance.from_config(str(home))
     for run_id in fail_abandoned_runs(instance):
         console.print(f"run {run_id} was left running by a killed process: marked failed")

@@ -20,6 +20,7 @@ from dagster._core.workspace.load_target import ModuleTarget
 
 from dataplatform.cli import output
 from dataplatform.cli.errors import LaunchError
+from dataplatform.cli.progress import error_cause
 
 LOCATION = "dataplatform"  # as in workspace.yaml, so the CLI's runs sit with the daemon's
 DEFINITIONS_MODULE = "dataplatform.definitions"
@@ -97,7 +98,7 @@ def code_location(
         context = workspace.create_request_context()
         error = context.get_code_location_error(LOCATION)
         if error is not None:
-            raise LaunchError(f"the code location did not load: {_cause(error.message)}")
+            raise LaunchError(f"the code location did not load: {error_cause(error)}")
         yield CodeLocation(instance, context)
 
 
@@ -117,9 +118,3 @@ def follow(
         if run is not None and run.is_finished:
             return run
         time.sleep(POLL_SECONDS)
-
-
-def _cause(message: str) -> str:
-    """The last line of an error: the exception itself, under its traceback."""
-    lines = [line for line in message.strip().splitlines() if line.strip()]
-    return lines[-1].strip() if lines else "unknown error"
