@@ -126,6 +126,17 @@ def test_asset_graph_snapshot() -> None:
     )
 
 
+def test_the_scoring_job_publishes_its_predictions_into_the_mart() -> None:
+    job = definitions.defs().resolve_job_def("models_job")
+
+    assert {key.to_user_string() for key in job.asset_layer.selected_asset_keys} == {
+        "models/recommendations",
+        "models/sentiment_predictions",
+        "mart/recommendations",
+        "mart/sentiment_predictions",
+    }
+
+
 def test_every_asset_job_schedule_and_sensor_says_what_it_is() -> None:
     defs = definitions.defs()
     described = {

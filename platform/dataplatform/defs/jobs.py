@@ -31,17 +31,24 @@ GROUP_JOB_DESCRIPTIONS = {
     "raw": "One day's records from the source API, as it gave them.",
     "cleaned": "One day's typed and validated tables, with the rows they reject.",
     "entities": "One day's user records resolved into entities, clusters and golden records.",
-    "models": "One day's scoring with the champion models (training: train_models_job).",
+    "models": (
+        "One day's scoring with the champion models, published into the mart"
+        " (training: train_models_job)."
+    ),
     "quality": "One day's integrity and drift reports on the cleaned tables.",
     "mart": "One day's tables published into the SQL data mart.",
 }
+GROUP_SELECTIONS = {group: dg.AssetSelection.groups(group) - NOT_DAILY for group in DAILY_GROUPS}
+# A day scored after its refresh (the first day, before any champion) reaches the mart too.
+SCORES = GROUP_SELECTIONS["models"]
+GROUP_SELECTIONS["models"] = SCORES | (
+    SCORES.downstream(depth=1) & dg.AssetSelection.groups("mart")
+)
 group_jobs = [
     dg.define_asset_job(
-        f"{group}_job",
-        selection=dg.AssetSelection.groups(group) - NOT_DAILY,
-        description=GROUP_JOB_DESCRIPTIONS[group],
+        f"{group}_job", selection=selection, description=GROUP_JOB_DESCRIPTIONS[group]
     )
-    for group in DAILY_GROUPS
+    for group, selection in GROUP_SELECTIONS.items()
 ]
 
 daily_refresh_job = dg.define_asset_job(
