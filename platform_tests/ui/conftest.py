@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -50,15 +51,43 @@ def browser() -> Iterator["Browser"]:
 
 
 @pytest.fixture(scope="session")
-def platform_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """The embedded default in a temporary folder: SQLite instance, local data, DataHub Lite."""
+def platform_env(
+    tmp_path_factory: pytest.TempPathFactory, artifacts: Path
+) -> Iterator[dict[str, str]]:
+    """The embedded default in a temporary folder: SQLite instance, local data, DataHub Lite,
+    and the quality reports served over HTTP as `make dev` serves them, so the UI links them."""
     root = tmp_path_factory.mktemp("ui_platform")
     home = root / "dagster_home"
     home.mkdir()
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    env = {**os.environ, "DAGSTER_HOME": str(home), "DATAPLATFORM_DATA_DIR": str(root / "data")}
-    env.pop("DATAPLATFORM_API_URL", None)  # the CLI serves the bundled demo API itself
-    return env
+    data = root / "data"
+    with serve_reports(data / "quality", artifacts / "reports-server.log") as reports_url:
+        env = {
+            **os.environ,
+            "DAGSTER_HOME": str(home),
+            "DATAPLATFORM_DATA_DIR": str(data),
+            "DATAPLATFORM_REPORTS_URL": reports_url,
+        }
+        env.pop("DATAPLATFORM_API_URL", None)  # the CLI serves the bundled demo API itself
+        yield env
+
+
+@contextmanager
+def serve_reports(folder: Path, log_path: Path) -> Iterator[str]:
+    """`make dev`'s static server on `folder` (a free port here); its URL while it runs."""
+    folder.mkdir(parents=True)
+    port = free_port()
+    command = ["-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(folder)]
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [sys.executable, *command], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_until_serving(url, server, log_path, "the reports' http.server")
+            yield url
+        finally:
+            stop(server)
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +106,9 @@ def dagster_ui(platform_env: dict[str, str], artifacts: Path) -> Iterator[str]:
     try:
         materialise_one_day(platform_env, artifacts)
         url = f"http://127.0.0.1:{port}"
-        wait_until_serving(url, webserver, artifacts / "webserver.log")
+        wait_until_serving(
+            f"{url}/server_info", webserver, artifacts / "webserver.log", "dagster-webserver"
+        )
         yield url
     finally:
         stop(webserver)
@@ -108,18 +139,19 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_until_serving(url: str, webserver: subprocess.Popen, log: Path) -> None:
+def wait_until_serving(url: str, server: subprocess.Popen, log: Path, name: str) -> None:
+    """Until `url` answers 200; fails with the server's log if it exits first."""
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
-        if webserver.poll() is not None:
-            pytest.fail(f"dagster-webserver exited ({webserver.returncode}):\n{log.read_text()}")
+        if server.poll() is not None:
+            pytest.fail(f"{name} exited ({server.returncode}):\n{log.read_text()}")
         try:
-            if httpx.get(f"{url}/server_info", timeout=2).status_code == 200:
+            if httpx.get(url, timeout=2).status_code == 200:
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.5)
-    pytest.fail(f"dagster-webserver did not serve {url} in {STARTUP_TIMEOUT_SECONDS} s")
+    pytest.fail(f"{name} did not serve {url} in {STARTUP_TIMEOUT_SECONDS} s")
 
 
 def stop(process: subprocess.Popen) -> None:
