@@ -3,6 +3,7 @@
 import os
 import re
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import dagster as dg
@@ -52,6 +53,25 @@ def test_asset_graph_shows_every_group(page: Page, dagster_ui: str, artifacts: P
         expect(page.locator(f'svg foreignObject.group [data-tooltip="{group}"]')).to_be_visible()
     expect(page.get_by_text(re.compile(r"fetching statuses"))).to_have_count(0)
     publish(page, artifacts, "asset-graph.png")
+
+
+def test_no_two_nodes_of_a_group_share_a_label(page: Page, dagster_ui: str) -> None:
+    keys_by_group: dict[str, list[dg.AssetKey]] = {}
+    for spec in definitions.defs().resolve_all_asset_specs():
+        keys_by_group.setdefault(spec.group_name or "default", []).append(spec.key)
+    repository = definitions.defs().get_repository_def().name
+    # The graph draws only the nodes in view and zooms out no further than about seven stacked
+    # nodes: a page this tall shows a whole group.
+    page.set_viewport_size({"width": 1600, "height": 4000})
+
+    for group, keys in keys_by_group.items():
+        page.goto(f"{dagster_ui}/locations/{repository}@{LOCATION}/asset-groups/{group}")
+
+        # The group's asset nodes, each with its label as tooltip (upstream assets: links, without).
+        nodes = page.locator("svg foreignObject [data-tooltip]")
+        expect(nodes).to_have_count(len(keys))
+        labels = Counter(node.get_attribute("data-tooltip") for node in nodes.all())
+        assert [label for label, count in labels.items() if count > 1] == [], group
 
 
 def test_asset_page_shows_the_latest_materialisation_and_its_checks(
