@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 import httpx
 import pyarrow.parquet as pq
+import pytest
 
 from dataplatform import definitions
 from dataplatform.cli.launch import LOCATION
@@ -133,6 +134,25 @@ def test_a_quality_asset_links_its_report_which_opens_in_one_click(
     # deepchecks' figures, drawn by the plotly shared beside the reports.
     expect(shown.locator(".plot-container.plotly")).not_to_have_count(0)
     publish(shown, artifacts, "quality-report.png")
+
+
+@pytest.mark.parametrize("model", ["models/sentiment_model", "models/recommender"])
+def test_a_model_lists_its_evaluation_checks(
+    page: Page, dagster_ui: str, artifacts: Path, model: str
+) -> None:
+    key = dg.AssetKey.from_user_string(model)
+    # Defined on the model even before any training (the UI's run does not train).
+    checks = definitions.defs().resolve_asset_graph().get(key).check_keys
+    assert checks
+
+    page.goto(f"{dagster_ui}/assets/{key.to_user_string()}")
+    page.get_by_role("tab", name="Checks").click()
+
+    expect(page.get_by_text(f"Checks ({len(checks)})")).to_be_visible()
+    for check in checks:
+        expect(page.get_by_text(check.name, exact=True).first).to_be_visible()
+    if model == "models/sentiment_model":
+        publish(page, artifacts, "model-checks.png")
 
 
 def job_runs(dagster_ui: str, job_name: str) -> list[dict]:
