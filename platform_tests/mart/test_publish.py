@@ -10,10 +10,12 @@ import pyarrow as pa
 import pytest
 from platform_tests.mart.conftest import DAY_1, DAY_2, listens, write_source
 
+from dataplatform.mart.connection import connect
 from dataplatform.mart.days import read_day, source_path
 from dataplatform.mart.publish import MartConnection, PublishedDay, publish_day
 from dataplatform.mart.schema import MartSchemaError, quoted
-from dataplatform.mart.tables import MART_TABLES, RECOMMENDATIONS, USERS
+from dataplatform.mart.tables import LISTENS, MART_TABLES, RECOMMENDATIONS, USERS
+from dataplatform.mart.target import mart_target
 
 OpenMart = Callable[[], AbstractContextManager[MartConnection]]
 TABLES = ("users", "tracks", "listens", "reviews", "user_entities", "user_golden")
@@ -219,3 +221,21 @@ def test_a_new_column_in_a_fact_is_added_and_earlier_days_read_null(
         (DAY_2, "FR"),
         (DAY_2, "NO"),
     ]
+
+
+def test_a_large_day_read_in_batches_is_stored_in_full_row_groups(tmp_path: Path):
+    """Batches inserted in parallel would leave partial row groups for the commit's
+    checkpoint to merge and compress again (seconds for a 1,000,000-listens day)."""
+    rows, row_group = 300_000, 122_880
+    day_listens = pa.concat_tables([listens(DAY_1)] * (rows // 2))
+    data = tmp_path / "data"
+    write_source(data, ("cleaned", "listens"), DAY_1, day_listens)
+    source = read_day(source_path(str(data), LISTENS, DAY_1), LISTENS, DAY_1)
+    assert source is not None and source.column("listen_id").num_chunks > 1
+    with connect(mart_target("", str(tmp_path))) as mart:
+        published = publish_day(mart, DAY_1, {LISTENS: source})
+        assert published.tables[0].day_rows == rows
+        (row_groups,) = mart.query(
+            "SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('listens')"
+        )[0]
+    assert row_groups == -(-rows // row_group)
