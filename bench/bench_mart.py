@@ -4,8 +4,10 @@ Each day's cleaned tables come from the demo API's generator at 1,000,000 listen
 tracks and reviews scaled alike, as `DemoApiConfig.scaled` does), with the entities of a day's
 users (each account's person). Every day is written as Parquet (the baseline: what the IO
 manager writes), read back as the mart asset reads it, and published into a DuckDB file, so each
-day's ratio compares the two on the same tables in the same run. Then, over the 30 days: the
-"top 10 tracks per genre over the last 7 days" query, and days 1-3 into PostgreSQL (COPY).
+day's ratio compares the two on the same tables in the same run. Each day is also published into
+a second DuckDB file as the mart did before commit f306380 (Arrow handed over in row-group
+batches, inserted in parallel), so before and after are measured in one run. Then, over the days:
+the "top 10 tracks per genre over the last 7 days" query, and days 1-3 into PostgreSQL (COPY).
 Usage: `python -m bench.bench_mart [DAYS]` (default 30); PostgreSQL at
 DATAPLATFORM_BENCH_MART_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test).
 """
@@ -16,10 +18,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
 
+import duckdb
 import numpy as np
 import psycopg2
 import pyarrow as pa
@@ -32,7 +36,9 @@ from dataplatform.demo_api.table import Table, render_dates, render_plain, rende
 from dataplatform.demo_api.users import root_user_ids, user_population
 from dataplatform.mart.connection import connect
 from dataplatform.mart.days import read_day, source_path
+from dataplatform.mart.duckdb_mart import DuckDBMart
 from dataplatform.mart.publish import PublishedDay, publish_day
+from dataplatform.mart.schema import column_list
 from dataplatform.mart.tables import (
     DAILY_TABLES,
     LISTENS,
@@ -53,6 +59,7 @@ POSTGRES_URL = os.getenv(
     "DATAPLATFORM_BENCH_MART_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 POSTGRES_SCHEMA = "bench_mart"
+ROW_GROUP_ROWS = 122_880  # DuckDB's default row group size
 T = TypeVar("T")
 # Listens counted per track before the join: grouping 7,000,000 joined rows by two strings
 # cost more than the scan (EXPLAIN ANALYZE); the answer is the same as grouping after the join.
@@ -145,23 +152,51 @@ def publish(target: MartTarget, day: str, rows: dict[MartTable, pa.Table | None]
         return publish_day(mart, day, rows)
 
 
+class BatchesInParallel(DuckDBMart):
+    """The DuckDB mart as it inserted Arrow before commit f306380: a stream of row-group-sized
+    batches, which DuckDB inserts in parallel into partial row groups that the commit's
+    checkpoint merges and compresses again."""
+
+    def insert(self, target: str, rows: pa.Table) -> None:
+        stage = "_mart_incoming"
+        self.connection.register(stage, rows.to_reader(max_chunksize=ROW_GROUP_ROWS))
+        try:
+            columns = column_list(rows.column_names)
+            self.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {stage}")
+        finally:
+            self.connection.unregister(stage)
+
+
+def publish_before(path: Path, day: str, rows: dict[MartTable, pa.Table | None]) -> PublishedDay:
+    with closing(duckdb.connect(str(path))) as connection:
+        return publish_day(BatchesInParallel(connection, str(path)), day, rows)
+
+
 def day_rows(published: PublishedDay) -> int:
     return sum(table.day_rows for table in published.tables)
 
 
 def duckdb_history(config: DemoApiConfig, days: int, tmp: Path) -> list[list[object]]:
-    """Each day: Parquet written, read back, published into DuckDB; a row per day."""
+    """Each day: Parquet written, read back, published into DuckDB, now and as before (the
+    order alternating day by day); a row per day."""
     target = mart_target("", str(tmp))
+    before = tmp / "before" / "mart.duckdb"
+    before.parent.mkdir()
     history = []
     for index in range(days):
         day = (config.start_date + timedelta(days=index)).isoformat()
         tables = demo_day(config, index)
         parquet_s, _ = timed(write_parquet, tmp / "data", day, tables)
         read_s, rows = timed(read_parquet, tmp / "data", day)
+        if index % 2:
+            before_s, _ = timed(publish_before, before, day, rows)
         publish_s, published = timed(publish, target, day, rows)
-        history.append([day, parquet_s, read_s, publish_s, published])
+        if not index % 2:
+            before_s, _ = timed(publish_before, before, day, rows)
+        history.append([day, parquet_s, read_s, publish_s, published, before_s])
         print(
-            f"day {index + 1}: parquet {parquet_s:.2f} s, publish {publish_s:.2f} s",
+            f"day {index + 1}: parquet {parquet_s:.2f} s, publish {publish_s:.2f} s"
+            f" (before {before_s:.2f} s)",
             file=sys.stderr,
         )
     return history
@@ -216,23 +251,28 @@ def report(
     history: list[list[object]], postgres: list[list[object]], query: tuple, joined_first: tuple
 ) -> None:
     rows = []
-    for day, parquet_s, read_s, publish_s, published in history:
+    for day, parquet_s, read_s, publish_s, published, before_s in history:
         assert isinstance(published, PublishedDay)
         ratio = (read_s + publish_s) / parquet_s  # type: ignore[operator]
+        ratio_before = (read_s + before_s) / parquet_s  # type: ignore[operator]
         rows.append(
             [day, f"{day_rows(published):,}", f"{parquet_s:.2f}", f"{read_s:.2f}",
-             f"{publish_s:.2f}", f"{ratio:.2f}"]
+             f"{publish_s:.2f}", f"{ratio:.2f}", f"{before_s:.2f}", f"{ratio_before:.2f}"]
         )  # fmt: skip
     print("Each day's tables (users, tracks, listens, reviews, entities) written as Parquet,")
-    print("read back and published into the DuckDB mart (days 1-3, 10, 20, 28-30 shown):\n")
+    print("read back and published into the DuckDB mart, and into a second file as before")
+    print("(batches inserted in parallel; days 1-3, 10, 20, 28-30 shown):\n")
     header = ["day", "rows", "Parquet write s", "read s", "publish s", "(read+publish)/Parquet"]
+    header += ["publish s, before", "ratio, before"]
     shown = [r for i, r in enumerate(rows) if i < 3 or i >= len(rows) - 3 or (i + 1) % 10 == 0]
     print(markdown_table(header, shown))
     ratios = [float(r[5]) for r in rows]
+    ratios_before = [float(r[7]) for r in rows]
     publish_s = [float(r[4]) for r in rows]
     print(
         f"\nRatio to the Parquet write: median {statistics.median(ratios):.2f},"
-        f" max {max(ratios):.2f} (target <= 1.5)."
+        f" max {max(ratios):.2f} (target <= 1.5); before, in the same run: median"
+        f" {statistics.median(ratios_before):.2f}, max {max(ratios_before):.2f}."
         f" Day {len(rows)} against day 1: {publish_s[-1] / publish_s[0]:.2f}x"
         f" ({publish_s[-1]:.2f} s / {publish_s[0]:.2f} s; target <= 1.3); against day 2"
         f" (the first day after the initial load): {publish_s[-1] / publish_s[1]:.2f}x."
