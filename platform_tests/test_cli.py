@@ -25,7 +25,7 @@ from dataplatform.cli.errors import (
 from dataplatform.cli.instance import local_instance
 from dataplatform.cli.launch import LOCATION
 from dataplatform.cli.progress import RunOutcome
-from dataplatform.cli.run import run_exit_code
+from dataplatform.cli.run import demo_api_config, run_exit_code
 from dataplatform.cli.selection import runnable_assets
 from dataplatform.defs.cleaning.assets import build_cleaned_asset
 from dataplatform.defs.entities.assets import build_entity_assets
@@ -40,6 +40,7 @@ from dataplatform.entities.truth import EntityTruth
 from dataplatform.landing.zone import LandingZone
 from dataplatform.resources.parquet_io_manager import ParquetIOManager
 from dataplatform.resources.source_api import SourceApiClient
+from dataplatform.settings import Calendar
 from platform_tests.demo_data import DAY, SMALL
 from platform_tests.events import materialization_metadata
 from platform_tests.gms_stand_in import GmsStandIn
@@ -467,3 +468,16 @@ def test_entities_review_before_any_run_says_what_to_run(
 ) -> None:
     assert main(["entities", "review"]) == EXIT_USAGE
     assert "no entities/user_uncertain_pairs materialised yet" in capsys.readouterr().err
+
+
+def test_the_demo_source_has_a_week_of_history_before_the_default_calendar(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DATAPLATFORM_START_DATE")
+    monkeypatch.setenv("DATAPLATFORM_DATA_DIR", str(tmp_path))
+    first_day = Calendar.from_environment().start_date
+
+    # The day make run fills is not the source's initial load (which has no second accounts).
+    assert demo_api_config(5000).start_date == first_day - timedelta(days=7)
+    monkeypatch.setenv("DATAPLATFORM_START_DATE", "2026-01-01")
+    assert demo_api_config(5000).start_date == date(2026, 1, 1)

@@ -4,6 +4,7 @@ import argparse
 import signal
 from collections.abc import Sequence, Set
 from contextlib import ExitStack
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -171,5 +172,16 @@ def record_run_in_catalog(instance: dg.DagsterInstance, run_id: str) -> None:
     )
 
 
+DEMO_SOURCE_HISTORY_DAYS = 7
+
+
 def demo_api_config(listens_per_day: int) -> DemoApiConfig:
-    return DemoApiConfig.scaled(listens_per_day, start_date=Calendar.from_environment().start_date)
+    """The demo source, starting on the calendar's first day when it is configured. Under the
+    default calendar (which starts the day `make run` fills) it has a week of history before
+    it, as a source the platform is connected to would: its first day is an initial load with
+    no second accounts, which leaves the entities nothing to find."""
+    calendar = Calendar.from_environment()
+    start = calendar.start_date
+    if calendar.configured_start is None:
+        start -= timedelta(days=DEMO_SOURCE_HISTORY_DAYS)
+    return DemoApiConfig.scaled(listens_per_day, start_date=start)
