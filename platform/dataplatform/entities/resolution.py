@@ -85,8 +85,10 @@ def resolve(
     ids = prepared.index
     pairs = _with_missed_matches(index_pairs(spec, prepared), labels, ids, ids)
     pair_space = int(full_index_size(prepared))
-    scored = scored_matches(spec, pairs, prepared, prepared, labels, pair_space)
-    clusters, cut = cluster_matches(spec, ids, ids, scored.matches)
+    scored = scored_matches(spec, pairs, prepared, prepared, labels, pair_space, with_below=True)
+    clusters, cut = cluster_matches(
+        spec, ids, ids, scored.matches, scored.below, scored.fit.threshold
+    )
     entity_ids = new_entity_ids(ids, clusters, set())
     return Resolution(
         candidate_pairs=len(pairs),
@@ -115,9 +117,18 @@ def link(
         right_prepared.index,
     )
     pair_space = int(full_index_size(left_prepared, right_prepared))
-    scored = scored_matches(spec, pairs, left_prepared, right_prepared, labels, pair_space)
+    scored = scored_matches(
+        spec, pairs, left_prepared, right_prepared, labels, pair_space, with_below=True
+    )
     ids = left_prepared.index.append(right_prepared.index)
-    clusters, cut = cluster_matches(spec, left_prepared.index, right_prepared.index, scored.matches)
+    clusters, cut = cluster_matches(
+        spec,
+        left_prepared.index,
+        right_prepared.index,
+        scored.matches,
+        scored.below,
+        scored.fit.threshold,
+    )
     left_unparsed = unparsed_dates(spec, left, left_prepared)
     right_unparsed = unparsed_dates(spec, right, right_prepared)
     entities = pd.DataFrame(
