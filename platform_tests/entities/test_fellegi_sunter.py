@@ -92,6 +92,44 @@ def test_a_common_agreed_value_weighs_less_than_a_rare_one(training) -> None:
     assert disagreeing == pytest.approx(logit(plain)[4])
 
 
+def test_a_typo_level_weighs_more_when_the_rarer_value_is_rare() -> None:
+    # a in three levels (0, a typo 0.5, 1); b in two
+    draws = np.random.default_rng(0)
+    fitted = pd.DataFrame(
+        {
+            "a": np.concatenate([draws.choice([0.5, 1.0], 500, p=[0.3, 0.7]), np.zeros(1500)]),
+            "b": (draws.random(2000) < np.repeat([0.95, 0.1], [500, 1500])).astype(float),
+        }
+    )
+    background = pd.DataFrame(
+        {
+            "a": draws.choice([0.0, 0.5, 1.0], 20_000, p=[0.96, 0.02, 0.02]),
+            "b": (draws.random(20_000) < 0.02).astype(float),
+        }
+    )
+    # the random pairs a typo apart: the rarer value held by 1 in 100 or 1 in 1,000 records
+    background_rarer = np.where(background["a"] == 0.5, 0.01, np.nan)
+    background_rarer[np.flatnonzero(background["a"] == 0.5)[::2]] = 0.001
+    typical = np.exp(np.nanmean(np.log(background_rarer)))  # about 1 in 316
+    probes = pairs([0.5, 0.5, 0.5, 1.0], [1, 1, 1, 1])
+    # a typo whose rarer value is common, rare, unknown; an exact agreement (not adjusted)
+    evidence = Evidence(
+        rarer_value_u={"a": np.array([0.05, 2e-4, np.nan, 2e-4])},
+        background_rarer_value_u={"a": background_rarer},
+    )
+
+    plain = logit(fellegi_sunter_scores(probes, fitted, background, FITTING_PAIR_SPACE)[0])
+    adjusted = logit(
+        fellegi_sunter_scores(probes, fitted, background, FITTING_PAIR_SPACE, evidence)[0]
+    )
+
+    common, rare, unknown, exact = adjusted - plain
+    assert common == pytest.approx(np.log(typical / 0.05))
+    assert rare == pytest.approx(np.log(typical / 2e-4))
+    assert common < 0 < rare
+    assert unknown == exact == 0
+
+
 def test_labelled_pairs_keep_their_verdict_through_the_fit(training) -> None:
     fitted, background = training
     # Every pair agreeing on a alone, labelled a non-match: agreeing on a alone becomes

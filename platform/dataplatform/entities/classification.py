@@ -6,7 +6,7 @@ fit) or `LogisticRegressionClassifier` (supervised: fitted on the labelled pairs
 Whatever the classifier, a labelled pair's score is its label: a person's verdict wins.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 import numpy as np
@@ -46,10 +46,12 @@ class Training:
 
 @dataclass(frozen=True)
 class Background:
-    """Features of random record pairs, and the number of pairs the fitted ones come from."""
+    """Features of random record pairs, the number of pairs the fitted ones come from, and
+    for each term-frequency comparison the share of the rarer of each random pair's values."""
 
     features: pd.DataFrame
     pairs: int
+    rarer_value_u: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ def classify(
     background: Background | None = None,
     term_frequency_u: dict[str, np.ndarray] | None = None,
     sessions: tuple[Session, ...] = (),
+    rarer_value_u: dict[str, np.ndarray] | None = None,
 ) -> Classified:
     """The match probability of each pair, in [0, 1], and the fitted m/u-probabilities.
 
@@ -92,9 +95,9 @@ def classify(
     pairs (which are not scored). `labels` (see `pair_labels`) name pairs in either order:
     "logistic" is fitted on the labelled pairs alone, "fellegi_sunter" keeps their verdicts
     through its fit, "ecm" is fitted without them; then every labelled pair is scored by its
-    label (1 or 0). "fellegi_sunter" also needs `background` and takes `term_frequency_u`
-    and `sessions` (see `fellegi_sunter_scores`; the sessions' rows are positions among
-    `features` followed by `training`).
+    label (1 or 0). "fellegi_sunter" also needs `background` and takes `term_frequency_u`,
+    `rarer_value_u` and `sessions` (see `fellegi_sunter_scores`; the sessions' rows are
+    positions among `features` followed by `training`).
     """
     if spec.classifier == "logistic" and labels is None:
         raise ValueError(f"spec {spec.name!r} uses a supervised classifier: pass labels")
@@ -111,7 +114,13 @@ def classify(
     elif spec.classifier == "fellegi_sunter":
         if background is None:
             raise ValueError("the fellegi_sunter classifier needs background (random) pairs")
-        evidence = Evidence(rows, verdicts, term_frequency_u or {})
+        evidence = Evidence(
+            rows,
+            verdicts,
+            term_frequency_u or {},
+            rarer_value_u or {},
+            background.rarer_value_u if rarer_value_u else {},
+        )
         scores, levels = fellegi_sunter_scores(
             features,
             fitted_on,
@@ -147,10 +156,10 @@ def scored_matches(
     features = compare_pairs(spec, pairs, left, right)
     sides = [left] if left is right else [left, right]
     seen = sides if background_records is None else [background_records]
-    term_frequency_u = agreed_value_u(spec, pairs, left, right, seen)
+    shares = value_shares(spec, pairs, left, right, seen)
     background, sessions = None, ()
     if spec.classifier == "fellegi_sunter" and len(features):
-        background = background_pairs(spec, seen[0], seen[-1], pair_space)
+        background = background_pairs(spec, seen[0], seen[-1], pair_space, seen)
         sessions = fit_sessions(spec, pairs, left, right, training)
     classified = classify(
         spec,
@@ -158,8 +167,9 @@ def scored_matches(
         labels,
         None if training is None else training.features,
         background,
-        term_frequency_u,
+        {label: np.fmax(*sides) for label, sides in shares.items()},
         sessions,
+        {label: np.fmin(*sides) for label, sides in shares.items()},
     )
     fit = fit_report(spec, classified.levels, classified.scores, classified.labels_used)
     scores = classified.scores.to_numpy()
@@ -221,9 +231,15 @@ def _with_scores(features: pd.DataFrame, scores: np.ndarray, chosen: np.ndarray)
 
 
 def background_pairs(
-    spec: EntitySpec, left: pd.DataFrame, right: pd.DataFrame, pair_space: int
+    spec: EntitySpec,
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    pair_space: int,
+    seen: list[pd.DataFrame] | None = None,
 ) -> Background:
-    """Features of a fixed pseudo-random sample of pairs of distinct records."""
+    """Features of a fixed pseudo-random sample of pairs of distinct records, and the share
+    among the `seen` records (default: `left` and `right`) of the rarer of each pair's values
+    of each term-frequency comparison."""
     draws = np.random.default_rng(0)
     count = min(BACKGROUND_PAIRS, pair_space)
     left_rows = draws.integers(len(left), size=count)
@@ -232,30 +248,38 @@ def background_pairs(
     pairs = pd.MultiIndex.from_arrays(
         [left.index[left_rows[distinct]], right.index[right_rows[distinct]]]
     )
-    return Background(compare_pairs(spec, pairs, left, right), pair_space)
+    shares = value_shares(
+        spec, pairs, left, right, seen or ([left] if left is right else [left, right])
+    )
+    return Background(
+        compare_pairs(spec, pairs, left, right),
+        pair_space,
+        {label: np.fmin(*sides) for label, sides in shares.items()},
+    )
 
 
-def agreed_value_u(
+def value_shares(
     spec: EntitySpec,
     pairs: pd.MultiIndex,
     left: pd.DataFrame,
     right: pd.DataFrame,
     seen: list[pd.DataFrame],
-) -> dict[str, np.ndarray]:
-    """For each term-frequency comparison, the u of each pair's value: the share of the
-    `seen` records holding it (the larger of the two sides' shares; NaN if both missing)."""
-    agreed = {}
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """For each term-frequency comparison, the share of the `seen` records holding each
+    pair's left value and its right value (NaN for a missing value). The larger of the two
+    is the u of a value both agree on; the smaller weighs a typo (see `fellegi_sunter`)."""
+    sides = {}
     for comparison in spec.comparisons:
         if not comparison.term_frequency:
             continue
         column = _term_frequency_column(spec, comparison)
         values = pd.concat([cast(pd.Series, records[column]) for records in seen]).dropna()
         shares = values.value_counts(normalize=True)
-        left_u = _per_pair(cast(pd.Series, left[column]), pairs, 0, shares)
-        agreed[comparison.label] = np.fmax(
-            left_u, _per_pair(cast(pd.Series, right[column]), pairs, 1, shares), out=left_u
+        sides[comparison.label] = (
+            _per_pair(cast(pd.Series, left[column]), pairs, 0, shares),
+            _per_pair(cast(pd.Series, right[column]), pairs, 1, shares),
         )
-    return agreed
+    return sides
 
 
 def _term_frequency_column(spec: EntitySpec, comparison: Comparison) -> str:

@@ -18,7 +18,15 @@ clamped to 1 or 0), so a few labels steer the m-probabilities without any unlabe
 being taken for a non-match. A term-frequency adjustment (as in Splink) replaces, for a pair
 agreeing exactly on a value, the level's average u by the share of records with that value
 (floored at `TF_MINIMUM_U`); it applies to the scores, while expectation-maximisation fits
-the levels' average weights, as Splink's does.
+the levels' average weights, as Splink's does. A typo level (between disagreement and exact
+agreement) of such a comparison is adjusted too, by the share of the rarer of the pair's two
+values: a typo makes a rare value, so two records a typo apart whose rarer value is rare
+("RUDOALF", "RUDOLF") are likelier one person's than two holding common names that happen
+to be close ("SCHMITT", "SCHMIDT"). Under a match the chance of seeing the two values grows
+as 1/share of the rarer, under a non-match it is the product of their shares; the
+adjustment is log(typical share) - log(the pair's rarer share), the typical share being the
+geometric mean over the random pairs at that level, so the level's average weight among
+non-matches is kept.
 
 Correlated comparisons break the model's independence among non-matches: the members of a
 household agree on surname and home far more often than random pairs, and when a blocking
@@ -72,11 +80,14 @@ class Evidence:
     """What the model knows beyond the features: verdicts on some fitted pairs (`rows` are
     positions in the fitted features, `verdicts` 1 for a match, 0 for a non-match), and for
     each term-frequency comparison the u of the value each scored pair agrees on (NaN where
-    it does not agree or the value is unknown)."""
+    it does not agree or the value is unknown); for the typo levels, the share of the rarer
+    of each scored pair's two values and of each background pair's (NaN where unknown)."""
 
     rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     verdicts: np.ndarray = field(default_factory=lambda: np.zeros(0))
     term_frequency_u: dict[str, np.ndarray] = field(default_factory=dict)
+    rarer_value_u: dict[str, np.ndarray] = field(default_factory=dict)
+    background_rarer_value_u: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -134,6 +145,14 @@ def fellegi_sunter_scores(
     for label, agreed_u in evidence.term_frequency_u.items():
         log_odds += _term_frequency_adjustment(
             cast(pd.Series, features[label]), levels[label], log_u[label], agreed_u
+        )
+    for label, rarer_u in evidence.rarer_value_u.items():
+        log_odds += _typo_level_adjustment(
+            _values(features, label),
+            levels[label],
+            rarer_u,
+            _values(background, label),
+            evidence.background_rarer_value_u[label],
         )
     scores = pd.Series(1 / (1 + np.exp(-log_odds)), index=features.index, name="score")
     m, u = (
@@ -404,4 +423,25 @@ def _term_frequency_adjustment(
         return adjustment
     adjustable = (values.to_numpy() == levels[-1]) & ~np.isnan(agreed_u)
     adjustment[adjustable] = log_u[-1] - np.log(np.maximum(agreed_u[adjustable], TF_MINIMUM_U))
+    return adjustment
+
+
+def _typo_level_adjustment(
+    values: np.ndarray,
+    levels: np.ndarray,
+    rarer_u: np.ndarray,
+    background_values: np.ndarray,
+    background_rarer_u: np.ndarray,
+) -> np.ndarray:
+    """For pairs at a level between the lowest and the top one with known values: the log of
+    the geometric mean share of the rarer value among the random pairs at that level, less
+    the log of the pair's (see the module docstring); else 0."""
+    adjustment = np.zeros(len(values))
+    for level in levels[1:-1]:
+        seen = (background_values == level) & ~np.isnan(background_rarer_u)
+        at = (values == level) & ~np.isnan(rarer_u)
+        if not seen.any() or not at.any():
+            continue
+        typical = np.log(np.maximum(background_rarer_u[seen], TF_MINIMUM_U)).mean()
+        adjustment[at] = typical - np.log(np.maximum(rarer_u[at], TF_MINIMUM_U))
     return adjustment

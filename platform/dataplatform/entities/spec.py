@@ -32,7 +32,8 @@ class Comparison:
     (the lower of this column against the other's `swap_with` and the reverse).
     `term_frequency` adjusts exact agreement (the top level: "exact", or a string method
     whose levels end at 1.0) for how common the value is (a common surname agrees by chance
-    more often than a rare one; "fellegi_sunter" only).
+    more often than a rare one; "fellegi_sunter" only), and the levels between disagreement
+    and it (a typo) for how common the rarer of the two values is.
     "overlap" compares list-valued columns (lists, arrays, or text split on `separator`) by
     the Jaccard similarity of their sets.
     `shape`, `offset`, `scale` and `origin` parametrise the numeric decay functions.
