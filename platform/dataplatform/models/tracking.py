@@ -23,6 +23,9 @@ from mlflow.entities.run_status import RunStatus
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.pyfunc.model import PythonModel
+from mlflow.tracking import MlflowClient
+
+from dataplatform.models.top_level_run import top_level_run_id
 
 with warnings.catch_warnings():  # dagster-mlflow marks its run hook beta when imported
     warnings.simplefilter("ignore", dg.BetaWarning)
@@ -90,9 +93,10 @@ class MlflowTracking(dg.ConfigurableResource):
     its `dagster_run_id` tag so a later step resumes it, after a reachability check.
 
     Each step checks MLflow is reachable, ensures the experiment (with its artifact root),
-    ends runs an earlier step left active in the process, then enters the Dagster run's MLflow
-    run, which it ends when the step is over: FAILED, naming the steps, once a step of the
-    Dagster run has failed, else FINISHED."""
+    ends runs an earlier step left active in the process, finds or creates the Dagster run's
+    MLflow run (`top_level_run`: exactly one, also when steps in separate processes start at
+    once), enters it, and ends it when the step is over: FAILED, naming the steps, once a step
+    of the Dagster run has failed, else FINISHED."""
 
     tracking_uri: str | None = None
     experiment_name: str = DEFAULT_EXPERIMENT
@@ -106,22 +110,34 @@ class MlflowTracking(dg.ConfigurableResource):
         mlflow.set_tracking_uri(tracking_uri)
         ensure_experiment(self.experiment_name, self.artifact_location)
         end_runs_left_active(context.log)
+        run_id = self._dagster_runs_run_id(context)
         try:
-            # dagster-mlflow's own setup: the run by tag (or a new one), its tags. Its class
-            # is marked beta too, and warns on every step: the version is pinned.
+            # dagster-mlflow's own setup, handed the run: it resumes it and sets its tags. Its
+            # own search-then-create is not atomic across processes. Its class is marked beta
+            # too, and warns on every step: the version is pinned.
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", dg.BetaWarning)
-                MlFlow(context.replace_config(self._dagster_mlflow_config(tracking_uri)))
+                MlFlow(context.replace_config(self._dagster_mlflow_config(tracking_uri, run_id)))
             yield self
         finally:
             end_run_with_the_steps_outcome(context)
 
-    def _dagster_mlflow_config(self, tracking_uri: str) -> dict[str, Any]:
+    def _dagster_runs_run_id(self, context: dg.InitResourceContext) -> str:
+        experiment = mlflow.get_experiment_by_name(self.experiment_name)
+        assert experiment is not None, "ensure_experiment created it"
+        run = context.dagster_run
+        if run is None:
+            raise RuntimeError("The mlflow resource tracks a Dagster run: build it inside one")
+        return top_level_run_id(
+            MlflowClient(), experiment.experiment_id, run.run_id, run_name=run.job_name
+        )
+
+    def _dagster_mlflow_config(self, tracking_uri: str, run_id: str) -> dict[str, Any]:
         return {
             "experiment_name": self.experiment_name,
             "mlflow_tracking_uri": tracking_uri,
             "parent_run_id": None,
-            "mlflow_run_id": None,
+            "mlflow_run_id": run_id,
             "env": {},
             "env_to_tag": None,
             "extra_tags": {},
