@@ -38,7 +38,9 @@ GROUP_JOB_DESCRIPTIONS = {
     "quality": "One day's integrity and drift reports on the cleaned tables.",
     "mart": "One day's tables published into the SQL data mart.",
 }
-GROUP_SELECTIONS = {group: dg.AssetSelection.groups(group) - NOT_DAILY for group in DAILY_GROUPS}
+GROUP_SELECTIONS: dict[str, dg.AssetSelection] = {
+    group: dg.AssetSelection.groups(group) - NOT_DAILY for group in DAILY_GROUPS
+}
 # A day scored after its refresh (the first day, before any champion) reaches the mart too.
 SCORES = GROUP_SELECTIONS["models"]
 GROUP_SELECTIONS["models"] = SCORES | (
