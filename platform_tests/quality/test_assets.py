@@ -70,6 +70,10 @@ def test_clean_partition_reports_and_reaches_training(tmp_path: Path) -> None:
     assert result.success
     metadata = result.asset_materializations_for_node(integrity.op.name)[0].metadata
     assert metadata["checks_failed"].value == 0
+    assert "checks passed" in metadata["summary"].value and "|" not in metadata["summary"].value
+    # Its table holds failing conditions: none, and not a table of no rows in the UI.
+    assert metadata["failing_conditions"].value == 0
+    assert "dagster/row_count" not in metadata
     assert metadata["sample_rows"].value == frames.ROWS
     folder = tmp_path / "quality" / "cleaned" / "reviews"
     assert Path(metadata["report"].value) == folder / f"{DAY}.html"
@@ -95,8 +99,9 @@ def test_corrupted_partition_fails_a_blocking_check_and_stops_training(
     failed = {c.check_name: c.severity for c in check_results(result) if not c.passed}
     assert failed == {"is_single_value": dg.AssetCheckSeverity.ERROR}
     assert not result.asset_materializations_for_node("sentiment_training")
-    summary = result.asset_materializations_for_node(integrity.op.name)[0].metadata["summary"]
-    assert "is_single_value" in summary.value
+    metadata = result.asset_materializations_for_node(integrity.op.name)[0].metadata
+    assert "is_single_value" in metadata["summary"].value
+    assert metadata["failing_conditions"].value >= 1
 
 
 def test_check_results_reach_datahub_as_assertions(

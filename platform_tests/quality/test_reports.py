@@ -8,7 +8,12 @@ from dataplatform.quality.checks import DRIFT_CHECKS, INTEGRITY_CHECKS, check_re
 from dataplatform.quality.drift import drift_report
 from dataplatform.quality.html import SHARED_PLOTLY
 from dataplatform.quality.integrity import integrity_report
-from dataplatform.quality.reports import QualityReport, ReportStore
+from dataplatform.quality.reports import (
+    ConditionOutcome,
+    QualityReport,
+    ReportStore,
+    summary_markdown,
+)
 from platform_tests.quality import frames
 
 DAY = "2026-03-04"
@@ -97,3 +102,31 @@ def test_a_served_report_is_linked_by_its_url_beside_its_file(tmp_path: Path) ->
     assert links["report"].value == str(report)
     assert links["report_url"].value == f"http://127.0.0.1:8766/cleaned/listens/{DAY}.html"
     assert ReportStore(base_path=str(tmp_path)).links(str(report)).keys() == {"report"}
+
+
+def summarised(*failures: ConditionOutcome) -> QualityReport:
+    return QualityReport(
+        suite="Data Integrity",
+        path="report.html",
+        checks_run=8,
+        checks_passed=8 - len({failure.check for failure in failures}),
+        failures=failures,
+        not_run=(),
+        sample_rows=1_500,
+        total_rows=1_500,
+    )
+
+
+def test_a_passing_report_is_summarised_in_a_line_without_an_empty_table() -> None:
+    summary = summary_markdown(summarised())
+
+    assert summary == "**Data Integrity**: all 8 checks passed (sample of 1,500 of 1,500 rows)"
+
+
+def test_a_failing_report_is_summarised_with_its_failing_conditions() -> None:
+    nulls = ConditionOutcome("percent_of_nulls", "Nulls <= 5%", "FAIL", "Found 40% | nulls")
+
+    lines = summary_markdown(summarised(nulls)).splitlines()
+
+    assert lines[0].startswith("**Data Integrity**: 8 checks run, 7 passed, 1 failed")
+    assert lines[-1] == r"| percent_of_nulls | FAIL | Nulls <= 5% | Found 40% \| nulls |"

@@ -19,6 +19,7 @@ from dataplatform.resources import parquet_io_manager
 from dataplatform.resources.parquet_io_manager import (
     ALLOW_MISSING_PARTITIONS,
     COLUMNS,
+    ROWS_ARE,
     ParquetIOManager,
     StreamedTable,
 )
@@ -83,6 +84,21 @@ def test_partition_written_to_its_own_file_with_standard_metadata(tmp_path: Path
         ("label", "string"),
     ]
     assert metadata["path"].value == str(path)
+
+
+@dg.asset(metadata={ROWS_ARE: "failing_conditions"})
+def failing_conditions() -> pd.DataFrame:
+    return pd.DataFrame({"check": ["nulls", "constant"]})
+
+
+def test_rows_that_are_not_data_are_counted_under_their_own_name(tmp_path: Path) -> None:
+    io_manager = ParquetIOManager(base_path=str(tmp_path))
+
+    result = dg.materialize([failing_conditions], resources={"io_manager": io_manager})
+
+    metadata = materialization_metadata(result, "failing_conditions")
+    assert metadata["failing_conditions"].value == 2
+    assert "dagster/row_count" not in metadata  # the UI's "Row count": the size of a table
 
 
 def test_multi_partition_input_loads_the_whole_range(tmp_path: Path) -> None:

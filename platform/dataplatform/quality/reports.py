@@ -197,10 +197,13 @@ def _check_id(result: "BaseCheckResult") -> str:
 
 
 def summary_markdown(report: QualityReport) -> str:
+    """The outcome in a line, then a table of the failing conditions if any failed."""
+    sample = f"(sample of {report.sample_rows:,} of {report.total_rows:,} rows)"
+    if not report.failures:
+        return f"**{report.suite}**: all {report.checks_run} checks passed {sample}"
     lines = [
         f"**{report.suite}**: {report.checks_run} checks run, {report.checks_passed} passed,"
-        f" {report.checks_run - report.checks_passed} failed"
-        f" (sample of {report.sample_rows:,} of {report.total_rows:,} rows)",
+        f" {report.checks_run - report.checks_passed} failed {sample}",
         "",
         "| check | verdict | condition | value |",
         "|---|---|---|---|",

@@ -26,6 +26,10 @@ from dataplatform.column_descriptions import column_description
 # Input metadata keys understood by `load_input` (set them on `AssetIn(metadata=...)`).
 COLUMNS = "columns"
 ALLOW_MISSING_PARTITIONS = "allow_missing_partitions"
+# A definition metadata key understood by `handle_output` (set it on the asset): what the rows
+# are when they are not the data (a quality report's failing conditions). Their count is then
+# written under that name, not as `dagster/row_count`, which the UI and health read as the size.
+ROWS_ARE = "rows_are"
 
 # A temporary older than this was abandoned by a killed process: no write takes so long.
 ABANDONED_TEMPORARY_SECONDS = 6 * 3600
@@ -60,7 +64,10 @@ class ParquetIOManager(dg.ConfigurableIOManager):
     ) -> None:
         path = self._path(context.asset_key, self._output_partition(context))
         schema, rows, profile = self._write(obj, path, context.asset_key)
-        metadata = self._written_metadata(schema, rows, path, context.asset_key.path[-1])
+        metadata: OutputMetadata = {
+            _row_count_name(context): rows,
+            **self._written_metadata(schema, path, context.asset_key.path[-1]),
+        }
         if self.datahub is not None:
             metadata |= self.datahub.record_write(context, schema, profile(), str(path))
         context.add_output_metadata(metadata)
@@ -136,9 +143,8 @@ class ParquetIOManager(dg.ConfigurableIOManager):
         return profile.build()
 
     @staticmethod
-    def _written_metadata(schema: pa.Schema, rows: int, path: UPath, table: str) -> OutputMetadata:
+    def _written_metadata(schema: pa.Schema, path: UPath, table: str) -> OutputMetadata:
         return {
-            "dagster/row_count": rows,
             "dagster/column_schema": _table_schema(schema, table),
             "path": dg.MetadataValue.path(str(path)),
             "columns": len(schema),
@@ -152,6 +158,11 @@ class ParquetIOManager(dg.ConfigurableIOManager):
             )
         with path.open("rb") as source:
             return pq.read_table(source, columns=list(columns) if columns else None).to_pandas()
+
+
+def _row_count_name(context: dg.OutputContext) -> str:
+    rows_are = (context.definition_metadata or {}).get(ROWS_ARE)
+    return str(rows_are) if rows_are else "dagster/row_count"
 
 
 @contextmanager

@@ -25,7 +25,7 @@ from dataplatform.partitions import daily_partitions
 from dataplatform.quality import checks
 from dataplatform.quality.checks import DRIFT_CHECKS, INTEGRITY_CHECKS, QualityCheck
 from dataplatform.quality.reports import QualityReport, ReportStore, report_metadata, summary_table
-from dataplatform.resources.parquet_io_manager import ParquetIOManager
+from dataplatform.resources.parquet_io_manager import ROWS_ARE, ParquetIOManager
 
 QUALITY = "quality"
 DRIFT_REFERENCE_DAYS = 7
@@ -33,6 +33,9 @@ DRIFT_REFERENCE_DAYS = 7
 MIN_ROWS_TO_JUDGE = 20
 # Row bookkeeping added by the landing zone: not data to judge.
 LANDING_COLUMNS = ("_source_file", "_row_number", "_sheet", "_landed_at")
+# A quality asset's table holds the report's failing conditions: its length is their number,
+# not the size of a table (a report that passes has none).
+FAILING_CONDITIONS = {ROWS_ARE: "failing_conditions"}
 
 
 def quality_key(source: dg.AssetKey) -> dg.AssetKey:
@@ -61,6 +64,7 @@ def build_integrity_asset(
         ins={"table": dg.AssetIn(key=source)},
         check_specs=checks.check_specs(INTEGRITY_CHECKS, key),
         kinds={"deepchecks", "parquet"},
+        metadata=FAILING_CONDITIONS,
         description=f"Deepchecks data-integrity report on {source.to_user_string()}.",
     )
     def integrity(
@@ -102,6 +106,7 @@ def build_drift_asset(spec: TableSpec, label: str | None = None) -> dg.AssetsDef
         ins={"current": dg.AssetIn(key=source)},
         check_specs=checks.check_specs(DRIFT_CHECKS, key),
         kinds={"deepchecks", "parquet"},
+        metadata=FAILING_CONDITIONS,
         description=(
             f"Deepchecks train-test validation of {source.to_user_string()} against its previous"
             f" {DRIFT_REFERENCE_DAYS} days."
