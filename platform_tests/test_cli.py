@@ -481,3 +481,17 @@ def test_the_demo_source_has_a_week_of_history_before_the_default_calendar(
     assert demo_api_config(5000).start_date == first_day - timedelta(days=7)
     monkeypatch.setenv("DATAPLATFORM_START_DATE", "2026-01-01")
     assert demo_api_config(5000).start_date == date(2026, 1, 1)
+
+
+def test_parallel_step_processes_write_to_the_run_log_not_the_terminal(
+    local_platform: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    args = ["run", "--select", "key:raw/users", "--partition", DAY, "--listens-per-day", "1500"]
+
+    assert main([*args, "--parallel"]) == EXIT_OK
+
+    out, err = capfd.readouterr()
+    assert err == ""
+    assert f"key:raw/users {DAY} succeeded" in out
+    run_log = (local_platform.parent / "home" / "logs" / "run_output.log").read_text()
+    assert 'Executing step "raw__users" in subprocess' in run_log  # the step's own process
