@@ -1,5 +1,6 @@
-"""A real local platform for the UI: one day materialised, the webserver on it, a browser."""
+"""A real local platform for the UI: `make run`'s day materialised, the webserver, a browser."""
 
+import json
 import os
 import signal
 import socket
@@ -18,13 +19,16 @@ try:
 except ImportError:  # the browser fixture skips (or fails, under CI) with the reason
     sync_playwright = None
 
-from platform_tests.demo_data import DAY
+from dataplatform.settings import CALENDAR_FILE
 from platform_tests.services import service_unavailable
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.getenv("DATAPLATFORM_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 STARTUP_TIMEOUT_SECONDS = 180  # two shared cores: loading the code location can be slow
+# The CLI's code server loads while the webserver's does: at load average 25 it passed
+# Dagster's default 180 s.
+CODE_SERVER_STARTUP_TIMEOUT_SECONDS = 600
 # A day's run took over 300 s at load average 20; the bound only catches a hang.
 RUN_TIMEOUT_SECONDS = 900
 UI_TIMEOUT_MS = 60_000  # for a page, and for an assertion to come true
@@ -59,7 +63,10 @@ def platform_env(
     root = tmp_path_factory.mktemp("ui_platform")
     home = root / "dagster_home"
     home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    (home / "dagster.yaml").write_text(
+        "telemetry:\n  enabled: false\n"
+        f"code_servers:\n  local_startup_timeout: {CODE_SERVER_STARTUP_TIMEOUT_SECONDS}\n"
+    )
     data = root / "data"
     with serve_reports(data / "quality", artifacts / "reports-server.log") as reports_url:
         env = {
@@ -69,6 +76,8 @@ def platform_env(
             "DATAPLATFORM_REPORTS_URL": reports_url,
         }
         env.pop("DATAPLATFORM_API_URL", None)  # the CLI serves the bundled demo API itself
+        # The default calendar, as a user has it: it starts on the day the run fills.
+        env.pop("DATAPLATFORM_START_DATE", None)
         yield env
 
 
@@ -92,7 +101,8 @@ def serve_reports(folder: Path, log_path: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def dagster_ui(platform_env: dict[str, str], artifacts: Path) -> Iterator[str]:
-    """The webserver's URL, once a day of the daily refresh is materialised and it is up."""
+    """The webserver's URL, once `make run`'s day of the daily refresh is materialised and it
+    is up."""
     port = free_port()
     log = (artifacts / "webserver.log").open("w")
     webserver = subprocess.Popen(
@@ -104,7 +114,7 @@ def dagster_ui(platform_env: dict[str, str], artifacts: Path) -> Iterator[str]:
         start_new_session=True,  # its code server is a child: stop the whole group
     )
     try:
-        materialise_one_day(platform_env, artifacts)
+        materialise_the_default_day(platform_env, artifacts)
         url = f"http://127.0.0.1:{port}"
         wait_until_serving(
             f"{url}/server_info", webserver, artifacts / "webserver.log", "dagster-webserver"
@@ -115,10 +125,11 @@ def dagster_ui(platform_env: dict[str, str], artifacts: Path) -> Iterator[str]:
         log.close()
 
 
-def materialise_one_day(env: dict[str, str], artifacts: Path) -> None:
-    """What a user does first: `dataplatform run`, through the real console script."""
+def materialise_the_default_day(env: dict[str, str], artifacts: Path) -> None:
+    """What a user does first (`make run`): `dataplatform run` with no partition, through the
+    real console script; it runs yesterday, the first day of the calendar it records."""
     result = subprocess.run(
-        [bin_path("dataplatform"), "run", "--partition", DAY, "--listens-per-day", "1500"],
+        [bin_path("dataplatform"), "run", "--listens-per-day", "1500"],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -127,6 +138,13 @@ def materialise_one_day(env: dict[str, str], artifacts: Path) -> None:
     )
     (artifacts / "dataplatform-run.log").write_text(result.stdout + result.stderr)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+@pytest.fixture(scope="session")
+def filled_day(dagster_ui: str, platform_env: dict[str, str]) -> str:
+    """The day the run filled: the start of the default calendar, recorded in the data folder."""
+    record = Path(platform_env["DATAPLATFORM_DATA_DIR"], CALENDAR_FILE)
+    return json.loads(record.read_text())["start_date"]
 
 
 def bin_path(script: str) -> str:

@@ -4,6 +4,7 @@ import os
 import re
 import shutil
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -11,10 +12,11 @@ import httpx
 import pyarrow.parquet as pq
 import pytest
 
+# Loaded here under the tests' fixed calendar (platform_tests/conftest.py), unlike the platform's
+# processes: only what no calendar changes is read from it (keys, checks, automations).
 from dataplatform import definitions
 from dataplatform.cli.launch import LOCATION
 from dataplatform.defs.quality.assets import quality_key
-from platform_tests.demo_data import DAY
 from platform_tests.ui.conftest import REPO
 
 try:
@@ -29,6 +31,14 @@ query JobRuns($filter: RunsFilter!) {
   runsOrError(filter: $filter) {
     ... on Runs { results { runId status tags { key value } } }
     ... on PythonError { message }
+  }
+}
+"""
+# The partitions the webserver shows for an asset, from its own load of the definitions.
+ASSET_PARTITIONS_QUERY = """
+query AssetPartitions($assetKey: AssetKeyInput!) {
+  assetNodeOrError(assetKey: $assetKey) {
+    ... on AssetNode { partitionKeys }
   }
 }
 """
@@ -76,9 +86,9 @@ def test_no_two_nodes_of_a_group_share_a_label(page: Page, dagster_ui: str) -> N
 
 
 def test_asset_page_shows_the_latest_materialisation_and_its_checks(
-    page: Page, dagster_ui: str, artifacts: Path, platform_env: dict[str, str]
+    page: Page, dagster_ui: str, artifacts: Path, platform_env: dict[str, str], filled_day: str
 ) -> None:
-    written = Path(platform_env["DATAPLATFORM_DATA_DIR"], *ASSET.path, f"{DAY}.parquet")
+    written = Path(platform_env["DATAPLATFORM_DATA_DIR"], *ASSET.path, f"{filled_day}.parquet")
 
     page.goto(f"{dagster_ui}/assets/{ASSET.to_user_string()}")
 
@@ -115,11 +125,12 @@ def test_schedule_and_sensors_are_listed_and_running(
 
 
 def test_a_quality_asset_links_its_report_which_opens_in_one_click(
-    page: Page, dagster_ui: str, artifacts: Path, platform_env: dict[str, str]
+    page: Page, dagster_ui: str, artifacts: Path, platform_env: dict[str, str], filled_day: str
 ) -> None:
     quality = quality_key(ASSET)
-    report = Path(platform_env["DATAPLATFORM_DATA_DIR"], "quality", *ASSET.path, f"{DAY}.html")
-    served = f"{platform_env['DATAPLATFORM_REPORTS_URL']}/{'/'.join(ASSET.path)}/{DAY}.html"
+    report_name = f"{filled_day}.html"
+    report = Path(platform_env["DATAPLATFORM_DATA_DIR"], "quality", *ASSET.path, report_name)
+    served = f"{platform_env['DATAPLATFORM_REPORTS_URL']}/{'/'.join(ASSET.path)}/{report_name}"
 
     page.goto(f"{dagster_ui}/assets/{quality.to_user_string()}")
 
@@ -162,20 +173,35 @@ def job_runs(dagster_ui: str, job_name: str) -> list[dict]:
         "pipelineName": job_name,
         "tags": [{"key": ".dagster/repository", "value": f"{repository}@{LOCATION}"}],
     }
+    return graphql(dagster_ui, JOB_RUNS_QUERY, {"filter": job_filter})["runsOrError"]["results"]
+
+
+def graphql(dagster_ui: str, query: str, variables: dict) -> dict:
     answer = httpx.post(
-        f"{dagster_ui}/graphql",
-        json={"query": JOB_RUNS_QUERY, "variables": {"filter": job_filter}},
-        timeout=60,
+        f"{dagster_ui}/graphql", json={"query": query, "variables": variables}, timeout=60
     )
     answer.raise_for_status()
-    return answer.json()["data"]["runsOrError"]["results"]
+    return answer.json()["data"]
 
 
-def test_the_cli_run_is_listed_under_its_job_with_its_partition(dagster_ui: str) -> None:
+def test_the_cli_run_is_listed_under_its_job_with_its_partition(
+    dagster_ui: str, filled_day: str
+) -> None:
     [run] = job_runs(dagster_ui, "daily_refresh")
 
     assert run["status"] == "SUCCESS"
-    assert {"key": "dagster/partition", "value": DAY} in run["tags"]
+    assert {"key": "dagster/partition", "value": filled_day} in run["tags"]
+    # As `make run`: the last complete day, whatever the calendar file says.
+    assert filled_day == (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+
+
+def test_the_webserver_shows_the_calendar_the_run_recorded(
+    dagster_ui: str, filled_day: str
+) -> None:
+    answer = graphql(dagster_ui, ASSET_PARTITIONS_QUERY, {"assetKey": {"path": ASSET.path}})
+
+    # Only the day run: no earlier day waits as missing work.
+    assert answer["assetNodeOrError"]["partitionKeys"] == [filled_day]
 
 
 def test_the_job_page_lists_the_cli_run(page: Page, dagster_ui: str, artifacts: Path) -> None:
