@@ -5,9 +5,10 @@ tracks and reviews scaled alike, as `DemoApiConfig.scaled` does), with the entit
 users (each account's person). Every day is written as Parquet (the baseline: what the IO
 manager writes), read back as the mart asset reads it, and published into a DuckDB file, so each
 day's ratio compares the two on the same tables in the same run. Each day is also published into
-a second DuckDB file as the mart did before commit f306380 (Arrow handed over in row-group
-batches, inserted in parallel), so before and after are measured in one run. Then, over the days:
-the "top 10 tracks per genre over the last 7 days" query, and days 1-3 into PostgreSQL (COPY).
+a second DuckDB file as the mart did before `listen_id` was stored uncompressed (DuckDB's
+DICT_FSST compression of the distinct ids), so before and after are measured in one run. Then,
+over the days: the "top 10 tracks per genre over the last 7 days" query, and days 1-3 into
+PostgreSQL (COPY).
 Usage: `python -m bench.bench_mart [DAYS]` (default 30); PostgreSQL at
 DATAPLATFORM_BENCH_MART_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test).
 """
@@ -19,6 +20,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from contextlib import closing
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -38,7 +40,7 @@ from dataplatform.mart.connection import connect
 from dataplatform.mart.days import read_day, source_path
 from dataplatform.mart.duckdb_mart import DuckDBMart
 from dataplatform.mart.publish import PublishedDay, publish_day
-from dataplatform.mart.schema import column_list
+from dataplatform.mart.schema import DUCKDB
 from dataplatform.mart.tables import (
     DAILY_TABLES,
     LISTENS,
@@ -59,7 +61,6 @@ POSTGRES_URL = os.getenv(
     "DATAPLATFORM_BENCH_MART_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 POSTGRES_SCHEMA = "bench_mart"
-ROW_GROUP_ROWS = 122_880  # DuckDB's default row group size
 T = TypeVar("T")
 # Listens counted per track before the join: grouping 7,000,000 joined rows by two strings
 # cost more than the scan (EXPLAIN ANALYZE); the answer is the same as grouping after the join.
@@ -152,24 +153,16 @@ def publish(target: MartTarget, day: str, rows: dict[MartTable, pa.Table | None]
         return publish_day(mart, day, rows)
 
 
-class BatchesInParallel(DuckDBMart):
-    """The DuckDB mart as it inserted Arrow before commit f306380: a stream of row-group-sized
-    batches, which DuckDB inserts in parallel into partial row groups that the commit's
-    checkpoint merges and compresses again."""
+class CompressedListenIds(DuckDBMart):
+    """The DuckDB mart as it was before `listen_id` was stored uncompressed: every text column
+    compressed by DuckDB (DICT_FSST for the distinct ids)."""
 
-    def insert(self, target: str, rows: pa.Table) -> None:
-        stage = "_mart_incoming"
-        self.connection.register(stage, rows.to_reader(max_chunksize=ROW_GROUP_ROWS))
-        try:
-            columns = column_list(rows.column_names)
-            self.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {stage}")
-        finally:
-            self.connection.unregister(stage)
+    dialect = replace(DUCKDB, uncompressed="")
 
 
 def publish_before(path: Path, day: str, rows: dict[MartTable, pa.Table | None]) -> PublishedDay:
     with closing(duckdb.connect(str(path))) as connection:
-        return publish_day(BatchesInParallel(connection, str(path)), day, rows)
+        return publish_day(CompressedListenIds(connection, str(path)), day, rows)
 
 
 def day_rows(published: PublishedDay) -> int:
@@ -261,7 +254,7 @@ def report(
         )  # fmt: skip
     print("Each day's tables (users, tracks, listens, reviews, entities) written as Parquet,")
     print("read back and published into the DuckDB mart, and into a second file as before")
-    print("(batches inserted in parallel; days 1-3, 10, 20, 28-30 shown):\n")
+    print("(listen_id compressed by DuckDB; days 1-3, 10, 20, 28-30 shown):\n")
     header = ["day", "rows", "Parquet write s", "read s", "publish s", "(read+publish)/Parquet"]
     header += ["publish s, before", "ratio, before"]
     shown = [r for i, r in enumerate(rows) if i < 3 or i >= len(rows) - 3 or (i + 1) % 10 == 0]

@@ -32,6 +32,9 @@ class MartTable:
     indexes: tuple[tuple[str, ...], ...] = ()
     # Model outputs exist only once a model has been trained: a missing day is not an error.
     optional: bool = False
+    # Text columns with a distinct value on every row (a fact's id): nothing for a dictionary
+    # to share, so DuckDB stores them uncompressed (`schema.column_definition` says why).
+    distinct_text: tuple[str, ...] = ()
 
     @property
     def primary_key(self) -> tuple[str, ...]:
@@ -76,6 +79,7 @@ LISTENS = MartTable(
     kind=Kind.FACT,
     key=("listen_id",),
     description="One row per listen of a track by a user, with its day (fact).",
+    distinct_text=("listen_id",),
     indexes=((DAY,), ("user_id",), ("track_id",)),
 )
 REVIEWS = MartTable(
