@@ -5,6 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dataplatform.entities import feature_stack, fellegi_sunter
+from dataplatform.entities.feature_stack import FeatureStack
 from dataplatform.entities.fellegi_sunter import (
     TF_MINIMUM_U,
     Evidence,
@@ -252,3 +254,38 @@ def test_dependent_comparisons_learn_that_a_match_disagrees_on_one_of_them() -> 
     assert one_error > logit(independent)[0] + 0.5
     assert two_errors < logit(independent)[1] - 1
     assert dependent_levels.equals(levels)  # the m/u table reports the independent fit
+
+
+@pytest.mark.parametrize("dependent", [(), ("a", "b")])
+def test_a_fit_on_a_stack_read_in_chunks_scores_as_one_on_the_concatenated_pairs(
+    training, monkeypatch, dependent: tuple[str, ...]
+) -> None:
+    fitted, background = training
+    # Chunks smaller than either part, so that codes and patterns are merged across them.
+    monkeypatch.setattr(feature_stack, "CHUNK_ROWS", 300)
+    monkeypatch.setattr(fellegi_sunter, "CHUNK_ROWS", 300)
+    scored, trained = fitted.iloc[:1200], fitted.iloc[1200:]
+    rows = np.arange(0, len(fitted), 3)
+    evidence = Evidence(rows=np.array([5, 1500]), verdicts=np.array([1.0, 0.0]))
+    sessions = (Session(rows, ("a", "b")),)
+
+    def scores(fitted_on: pd.DataFrame | FeatureStack) -> tuple[pd.Series, pd.DataFrame]:
+        return fellegi_sunter_scores(
+            scored, fitted_on, background, FITTING_PAIR_SPACE, evidence, sessions, dependent
+        )
+
+    as_one, as_one_levels = scores(fitted)
+    stacked, stacked_levels = scores(FeatureStack((scored, trained)))
+
+    pd.testing.assert_series_equal(stacked, as_one, check_exact=True)
+    pd.testing.assert_frame_equal(stacked_levels, as_one_levels, check_exact=True)
+
+
+def test_a_stack_takes_rows_across_its_parts_in_the_order_asked() -> None:
+    frame = pd.DataFrame({"a": np.arange(10.0)}, index=pd.Index(list("abcdefghij")))
+    stack = FeatureStack((frame.iloc[:4], frame.iloc[4:4], frame.iloc[4:]))
+    rows = np.array([9, 0, 4, 3, 7, 0])
+
+    pd.testing.assert_frame_equal(stack.take(rows), frame.iloc[rows])
+    assert len(stack) == 10
+    assert [chunk for chunk, _ in stack.column_chunks("a")] == [slice(0, 4), slice(4, 10)]

@@ -16,6 +16,7 @@ import recordlinkage
 from dataplatform.entities.blocking import comparisons_fitted_by_pass, pass_members
 from dataplatform.entities.compare import compare_pairs
 from dataplatform.entities.diagnostics import LEVEL_COLUMNS, FitReport, fit_report, level_table
+from dataplatform.entities.feature_stack import FeatureStack
 from dataplatform.entities.fellegi_sunter import Evidence, Session, fellegi_sunter_scores
 from dataplatform.entities.pair_labels import labelled_rows
 from dataplatform.entities.spec import Comparison, EntitySpec
@@ -104,10 +105,8 @@ def classify(
     if features.empty:
         empty = pd.Series(np.zeros(0), index=features.index, name="score")
         return Classified(empty, pd.DataFrame(columns=pd.Index(LEVEL_COLUMNS)), NO_LABELS[0], 0)
-    fitted_on = features if training is None else pd.concat([features, training])
-    rows, verdicts = (
-        NO_LABELS if labels is None else labelled_rows(cast(pd.MultiIndex, fitted_on.index), labels)
-    )
+    fitted_on = FeatureStack((features,) if training is None else (features, training))
+    rows, verdicts = NO_LABELS if labels is None else _labelled_rows(fitted_on, labels)
     if spec.classifier == "logistic":
         scores = _supervised_scores(spec, features, fitted_on, rows, verdicts)
         levels = pd.DataFrame(columns=pd.Index(LEVEL_COLUMNS))
@@ -135,6 +134,17 @@ def classify(
     scored = rows < len(features)
     scores.iloc[rows[scored]] = verdicts[scored]
     return Classified(scores, levels, rows[scored], len(rows))
+
+
+def _labelled_rows(fitted_on: FeatureStack, labels: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """`labelled_rows` over the stack's pairs: positions in the stack, ascending."""
+    found = [labelled_rows(cast(pd.MultiIndex, part.index), labels) for part in fitted_on.parts]
+    return (
+        np.concatenate(
+            [rows + start for (rows, _), start in zip(found, fitted_on.starts, strict=True)]
+        ),
+        np.concatenate([verdicts for _, verdicts in found]),
+    )
 
 
 def scored_matches(
@@ -300,7 +310,7 @@ def _per_pair(values: pd.Series, pairs: pd.MultiIndex, level: int, shares: pd.Se
     return per_level[pairs.codes[level]]
 
 
-def _ecm_scores(features: pd.DataFrame, fitted_on: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
+def _ecm_scores(features: pd.DataFrame, fitted_on: FeatureStack) -> tuple[pd.Series, pd.DataFrame]:
     model = recordlinkage.ECMClassifier()
     model.fit(_at_most(fitted_on, ECM_FIT_PAIRS).astype(np.int8))
     # Binary features take few distinct patterns: score each pattern once.
@@ -314,17 +324,18 @@ def _ecm_scores(features: pd.DataFrame, fitted_on: pd.DataFrame) -> tuple[pd.Ser
     return scores, level_table(model.m_probs, model.u_probs)
 
 
-def _at_most(features: pd.DataFrame, count: int) -> pd.DataFrame:
-    """A fixed pseudo-random sample of `count` rows (all rows if there are fewer)."""
+def _at_most(features: FeatureStack, count: int) -> pd.DataFrame:
+    """A fixed pseudo-random sample of `count` rows (all rows if there are fewer), the rows
+    `DataFrame.sample(count, random_state=0)` draws."""
     if len(features) <= count:
-        return features
-    return features.sample(count, random_state=0)
+        return features.take(np.arange(len(features)))
+    return features.take(np.random.RandomState(0).choice(len(features), count, replace=False))
 
 
 def _supervised_scores(
     spec: EntitySpec,
     features: pd.DataFrame,
-    fitted_on: pd.DataFrame,
+    fitted_on: FeatureStack,
     rows: np.ndarray,
     verdicts: np.ndarray,
 ) -> pd.Series:
@@ -337,7 +348,7 @@ def _supervised_scores(
             f"spec {spec.name!r}: the logistic classifier needs labelled matches and"
             f" non-matches among the candidate pairs, but the labels name only {found}"
         )
-    labelled = fitted_on.iloc[rows]
+    labelled = fitted_on.take(rows)
     model = recordlinkage.LogisticRegressionClassifier()
     model.fit(_with_missing_flags(spec, labelled), labelled.index[verdicts == 1])
     return model.prob(_with_missing_flags(spec, features)).rename("score")

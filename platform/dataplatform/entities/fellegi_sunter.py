@@ -50,6 +50,7 @@ import pandas as pd
 
 from dataplatform.entities.dependent import Patterns, fit_joint, group_patterns
 from dataplatform.entities.diagnostics import DISAGREEMENT_M_WARNING, level_table
+from dataplatform.entities.feature_stack import CHUNK_ROWS, FeatureStack
 
 MAX_ITERATIONS = 200
 TOLERANCE = 1e-8
@@ -101,7 +102,7 @@ class Session:
 
 def fellegi_sunter_scores(
     features: pd.DataFrame,
-    fitted_on: pd.DataFrame,
+    fitted_on: pd.DataFrame | FeatureStack,
     background: pd.DataFrame,
     pair_space: int,
     evidence: Evidence | None = None,
@@ -118,9 +119,8 @@ def fellegi_sunter_scores(
     starting from the independent fit, which the m/u table reports.
     """
     evidence = evidence or Evidence()
-    levels = {
-        label: _levels(_values(fitted_on, label), _values(background, label)) for label in features
-    }
+    fitted_on = FeatureStack.of(fitted_on)
+    levels = {label: _levels(fitted_on, label, _values(background, label)) for label in features}
     log_u = {
         label: _log_shares(
             _positions(_values(background, label), levels[label]), len(levels[label])
@@ -141,7 +141,8 @@ def fellegi_sunter_scores(
             features, fitted_on, evidence, (log_m, log_u, levels), log_prior, pair_space, dependent
         )
     else:
-        log_odds = log_prior + _log_ratio(features, log_m, log_u, levels)
+        log_odds = _log_ratio(features, log_m, log_u, levels)
+        log_odds += log_prior
     for label, agreed_u in evidence.term_frequency_u.items():
         log_odds += _term_frequency_adjustment(
             cast(pd.Series, features[label]), levels[label], log_u[label], agreed_u
@@ -154,7 +155,7 @@ def fellegi_sunter_scores(
             _values(background, label),
             evidence.background_rarer_value_u[label],
         )
-    scores = pd.Series(1 / (1 + np.exp(-log_odds)), index=features.index, name="score")
+    scores = pd.Series(_probabilities(log_odds), index=features.index, name="score")
     m, u = (
         {label: dict(zip(levels[label], np.exp(logs[label]), strict=True)) for label in features}
         for logs in (log_m, log_u)
@@ -163,7 +164,7 @@ def fellegi_sunter_scores(
 
 
 def _fit(
-    fitted_on: pd.DataFrame,
+    fitted_on: FeatureStack,
     evidence: Evidence,
     log_u: dict[str, np.ndarray],
     levels: dict[str, np.ndarray],
@@ -174,11 +175,8 @@ def _fit(
     posterior clamped to their verdict: m-probabilities and the log prior odds of a match
     (only the latter when `held_log_m` gives the former)."""
     patterns, counts = _unlabelled_patterns(fitted_on, evidence.rows, levels)
-    labelled = {
-        label: _positions(_values(fitted_on, label)[evidence.rows], levels[label])
-        for label in fitted_on
-    }
-    log_m = held_log_m or {label: _initial_log_m(len(levels[label])) for label in fitted_on}
+    labelled = _row_positions(fitted_on, evidence.rows, levels)
+    log_m = held_log_m or {label: _initial_log_m(len(levels[label])) for label in fitted_on.columns}
     share = min(INITIAL_DUPLICATE_SHARE * np.sqrt(2 * pair_space) / pair_space, 0.5)
     labelled_matches = float(evidence.verdicts.sum())
     for _ in range(MAX_ITERATIONS):
@@ -193,7 +191,7 @@ def _fit(
                     len(levels[label]),
                     np.concatenate([weights, evidence.verdicts]),
                 )
-                for label in fitted_on
+                for label in fitted_on.columns
             }
         converged = abs(new_share - share) <= TOLERANCE * share
         share = new_share
@@ -203,7 +201,7 @@ def _fit(
 
 
 def _session_log_m(
-    fitted_on: pd.DataFrame,
+    fitted_on: FeatureStack,
     evidence: Evidence,
     log_u: dict[str, np.ndarray],
     levels: dict[str, np.ndarray],
@@ -221,24 +219,26 @@ def _session_log_m(
     finds fewer than `MIN_SESSION_SHARE` of the matches the overall fit expects among its
     pairs is left out (on the demo users every pass is, and the overall fit stands)."""
     overall_log_m, overall_log_prior = overall
-    overall_posterior = 1 / (
-        1 + np.exp(-(overall_log_prior + _log_ratio(fitted_on, overall_log_m, log_u, levels)))
-    )
-    fitted: dict[str, list[np.ndarray]] = {label: [] for label in fitted_on}
+    fitted: dict[str, list[np.ndarray]] = {label: [] for label in fitted_on.columns}
     for session in sessions:
         # One comparison alone cannot tell its m from the share of matches.
         if len(session.rows) < MIN_SESSION_PAIRS or len(session.labels) < 2:
             continue
         labels = list(session.labels)
+        session_pairs = fitted_on.values(session.rows)
         session_m, log_prior = _fit(
-            cast(pd.DataFrame, fitted_on.iloc[session.rows][labels]),
+            FeatureStack((cast(pd.DataFrame, session_pairs[labels]),)),
             _session_evidence(evidence, session.rows),
             {label: log_u[label] for label in labels},
             {label: levels[label] for label in labels},
             pair_space,
         )
         found = pair_space / (1 + np.exp(-log_prior))
-        if found < MIN_SESSION_SHARE * overall_posterior[session.rows].sum():
+        overall_posterior = 1 / (
+            1
+            + np.exp(-(overall_log_prior + _log_ratio(session_pairs, overall_log_m, log_u, levels)))
+        )
+        if found < MIN_SESSION_SHARE * overall_posterior.sum():
             continue
         for label in labels:
             fitted[label].append(np.exp(session_m[label]))
@@ -250,7 +250,7 @@ def _session_log_m(
 
 def _dependent_log_odds(
     features: pd.DataFrame,
-    fitted_on: pd.DataFrame,
+    fitted_on: FeatureStack,
     evidence: Evidence,
     model: tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]],
     log_prior: float,
@@ -263,11 +263,9 @@ def _dependent_log_odds(
     u and levels of every comparison)."""
     log_m, log_u, levels = model
     patterns, counts = _unlabelled_patterns(fitted_on, evidence.rows, levels)
+    labelled = _row_positions(fitted_on, evidence.rows, levels)
     fitted = {
-        label: np.concatenate(
-            [patterns[label], _positions(_values(fitted_on, label)[evidence.rows], levels[label])]
-        )
-        for label in fitted_on
+        label: np.concatenate([patterns[label], labelled[label]]) for label in fitted_on.columns
     }
     scored = {label: _positions(_values(features, label), levels[label]) for label in features}
     others = [label for label in features if label not in dependent]
@@ -330,34 +328,63 @@ def _session_evidence(evidence: Evidence, rows: np.ndarray) -> Evidence:
 
 
 def _unlabelled_patterns(
-    features: pd.DataFrame, labelled_rows: np.ndarray, levels: dict[str, np.ndarray]
+    features: FeatureStack, labelled_rows: np.ndarray, levels: dict[str, np.ndarray]
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The distinct patterns of level positions (see `_positions`) and how many unlabelled
     pairs take each."""
     codes = np.zeros(len(features), dtype=np.int64)
     bound = 1
-    for label in features:
+    for label in features.columns:
         radix = len(levels[label]) + 1
         if bound * radix > MAX_CODE:
             codes = pd.factorize(codes)[0]
             bound = int(codes.max()) + 1
-        codes = codes * radix + _positions(_values(features, label), levels[label])
+        # In place and by chunks: pair-length temporaries of every pair set the peak.
+        for rows, values in features.column_chunks(label):
+            codes[rows] *= radix
+            codes[rows] += _positions(values, levels[label])
         bound *= radix
-    distinct, first, counts = np.unique(codes, return_index=True, return_counts=True)
+    distinct, first, counts = _distinct_codes(codes)
     np.subtract.at(counts, np.searchsorted(distinct, codes[labelled_rows]), 1)
-    patterns = {
-        label: _positions(_values(features, label)[first], levels[label]) for label in features
-    }
-    return patterns, counts.astype(np.float64)
+    return _row_positions(features, first, levels), counts.astype(np.float64)
+
+
+def _distinct_codes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What `np.unique(codes, return_index=True, return_counts=True)` gives (the sorted
+    distinct codes, the first position and the count of each), by chunks: its sort copies
+    the codes twice."""
+    starts = range(0, max(len(codes), 1), CHUNK_ROWS)
+    chunks = [
+        np.unique(codes[start : start + CHUNK_ROWS], return_index=True, return_counts=True)
+        for start in starts
+    ]
+    distinct, of_chunk = np.unique(
+        np.concatenate([chunk[0] for chunk in chunks]), return_inverse=True
+    )
+    first = np.full(len(distinct), len(codes), dtype=np.int64)
+    firsts = [start + chunk[1] for start, chunk in zip(starts, chunks, strict=True)]
+    np.minimum.at(first, of_chunk, np.concatenate(firsts))
+    counts = np.zeros(len(distinct), dtype=np.int64)
+    np.add.at(counts, of_chunk, np.concatenate([chunk[2] for chunk in chunks]))
+    return distinct, first, counts
+
+
+def _row_positions(
+    features: FeatureStack, rows: np.ndarray, levels: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """The level positions of the pairs at `rows`, per comparison."""
+    chosen = features.values(rows)
+    return {label: _positions(_values(chosen, label), levels[label]) for label in features.columns}
 
 
 def _values(features: pd.DataFrame, label: str) -> np.ndarray:
     return features[label].to_numpy(dtype=np.float64)
 
 
-def _levels(fitted: np.ndarray, background: np.ndarray) -> np.ndarray:
+def _levels(fitted: FeatureStack, label: str, background: np.ndarray) -> np.ndarray:
     """The sorted distinct known values of a feature."""
-    values = np.concatenate([np.asarray(pd.unique(fitted)), np.asarray(pd.unique(background))])
+    seen = [np.asarray(pd.unique(values)) for _, values in fitted.column_chunks(label)]
+    values = np.concatenate([*seen, np.asarray(pd.unique(background))])
     return np.unique(values[~np.isnan(values)])
 
 
@@ -404,13 +431,22 @@ def _log_ratio(
     log_u: dict[str, np.ndarray],
     levels: dict[str, np.ndarray],
 ) -> np.ndarray:
-    """Sum over the features of log(m/u) of each pair's level (0 where missing)."""
+    """Sum over the features of log(m/u) of each pair's level (0 where missing), by chunks
+    of pairs."""
     total = np.zeros(len(features))
     for label in features:
-        total += _weights(log_m[label], log_u[label])[
-            _positions(_values(features, label), levels[label])
-        ]
+        weights = _weights(log_m[label], log_u[label])
+        for rows, values in FeatureStack.of(features).column_chunks(label):
+            total[rows] += weights[_positions(values, levels[label])]
     return total
+
+
+def _probabilities(log_odds: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-log_odds)), computed in `log_odds`' own memory."""
+    np.negative(log_odds, out=log_odds)
+    np.exp(log_odds, out=log_odds)
+    log_odds += 1
+    return np.divide(1, log_odds, out=log_odds)
 
 
 def _term_frequency_adjustment(

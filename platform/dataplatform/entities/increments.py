@@ -28,13 +28,16 @@ def increment_pairs(
         pairs = index_pairs(spec, changed, current)
     else:
         pairs = hashed_pairs(spec, (changed, keys[0]), (current, keys[1]))
-    left, right = pairs.get_level_values(0), pairs.get_level_values(1)
+    # Read through the levels (each record once), not per pair: millions of pairs.
+    left_codes, right_codes = (cast(np.ndarray, codes) for codes in pairs.codes)
+    left_level, right_level = (cast(pd.Index, level) for level in pairs.levels)
     changed_position = pd.Series(np.arange(len(changed)), index=changed.index)
-    right_changed_position = changed_position.reindex(right).to_numpy()
-    left_position = changed_position.reindex(left).to_numpy()
+    left_position = changed_position.reindex(left_level).to_numpy()[left_codes]
+    right_changed_position = changed_position.reindex(right_level).to_numpy()[right_codes]
+    itself = left_level.get_indexer(right_level)[right_codes] == left_codes
     # Two changed records meet twice, as (a, b) and (b, a): keep the first orientation.
     twice = ~np.isnan(right_changed_position) & (right_changed_position <= left_position)
-    return cast(pd.MultiIndex, pairs[(left != right) & ~twice])
+    return cast(pd.MultiIndex, pairs[~itself & ~twice])
 
 
 def hashed_pairs(
@@ -48,21 +51,31 @@ def hashed_pairs(
     left ones instead of joining on the values (an increment's half-million near records
     took that a second). A hash collision would only add a pair, which is then compared."""
     (left_records, left_keys), (right_records, right_keys) = left, right
-    codes = [
-        _pass_codes(
+    united = np.zeros(0, dtype=np.int64)
+    # Pass by pass: every pass's codes at once, and np.unique's copy of them, set the peak.
+    for name, columns in zip(block_columns(spec), spec.blocking, strict=True):
+        codes = _pass_codes(
             (left_records, left_keys[name].to_numpy(dtype=np.float64)),
             (right_records, right_keys[name].to_numpy(dtype=np.float64)),
             list(columns),
         )
-        for name, columns in zip(block_columns(spec), spec.blocking, strict=True)
-    ]
-    united = np.unique(np.concatenate(codes))
+        united = _sorted_union(united, codes)
     return pd.MultiIndex(
         levels=[left_records.index, right_records.index],
         codes=[united // len(right_records), united % len(right_records)],
         names=["left_id", "right_id"],
         verify_integrity=False,
     )
+
+
+def _sorted_union(united: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of `united` (sorted and distinct) and `codes`, as
+    `np.unique` gives them, sorted in place."""
+    merged = np.concatenate([united, codes])
+    merged.sort()
+    distinct = np.ones(len(merged), dtype=bool)
+    np.not_equal(merged[1:], merged[:-1], out=distinct[1:])
+    return merged[distinct]
 
 
 def _pass_codes(
