@@ -7,7 +7,10 @@ scoring steps score with champions; all three runs go through Dagster's multipro
 (`ru_maxrss`, the kernel's high-water mark, so no sample can miss it) after the step's
 outputs are written. Seconds come from the event log; rows are the row counts the step's
 materialisations report.
-Usage: `python -m bench.bench_step_memory [listens per day]` (default 1,000,000).
+Usage: `python -m bench.bench_step_memory [listens per day] [steps]` (default 1,000,000 and
+every step). `steps`, comma-separated op names of the daily refresh (e.g.
+`raw__users,clean_users,resolve_users`), runs only those on both days and skips the training:
+a quick reproduction of one step's peak.
 """
 
 import importlib
@@ -62,9 +65,17 @@ def measured_training() -> dg.JobDefinition:
     return measured("train_models_job")
 
 
-def child(url: str) -> None:
-    """The previous day, a training, then the measured day, each on the multiprocess executor."""
+def child(url: str, steps: str) -> None:
+    """The previous day, a training, then the measured day, each on the multiprocess executor;
+    with `steps` (comma-separated op names), only those steps of both days and no training."""
     this = importlib.import_module(__spec__.name)  # not __main__: step processes import it
+    plan = [
+        (this.measured_daily_refresh, DAY - timedelta(days=1)),
+        (this.measured_training, None),
+        (this.measured_daily_refresh, DAY),
+    ]
+    if steps:
+        del plan[1]
     with tempfile.TemporaryDirectory() as tmp:
         os.environ.update(
             DATAPLATFORM_API_URL=url, DATAPLATFORM_DATA_DIR=tmp, DATAPLATFORM_DATAHUB_SINK="lite"
@@ -73,24 +84,24 @@ def child(url: str) -> None:
         home.mkdir()
         with dg.DagsterInstance.local_temp(tempdir=str(home)) as instance:
             runs = []
-            for job_fn, day in (
-                (this.measured_daily_refresh, DAY - timedelta(days=1)),
-                (this.measured_training, None),
-                (this.measured_daily_refresh, DAY),
-            ):
-                runs.append(run_steps(instance, job_fn, day))
+            for job_fn, day in plan:
+                runs.append(run_steps(instance, job_fn, day, steps.split(",") if steps else None))
                 print(json.dumps(runs[-1]), flush=True)  # progress, kept if a later run fails
     print(json.dumps(runs))
 
 
 def run_steps(
-    instance: dg.DagsterInstance, job_fn: Callable[[], dg.JobDefinition], day: date | None
+    instance: dg.DagsterInstance,
+    job_fn: Callable[[], dg.JobDefinition],
+    day: date | None,
+    steps: list[str] | None = None,
 ) -> dict:
     result = dg.execute_job(
         dg.reconstructable(job_fn),
         instance=instance,
         tags={"dagster/partition": day.isoformat()} if day else None,
         raise_on_error=False,
+        asset_selection=step_assets(job_fn(), steps) if steps else None,
     )
     return {
         "job": result.job_def.name,
@@ -98,6 +109,19 @@ def run_steps(
         "success": result.success,
         "steps": step_measures(instance, result.run_id),
     }
+
+
+def step_assets(job: dg.JobDefinition, steps: list[str]) -> list[dg.AssetKey]:
+    """Every asset the named steps (ops) of `job` materialise."""
+    by_step = {
+        assets.node_def.name: assets.keys
+        for assets in job.asset_layer.asset_graph.assets_defs
+        if assets.is_executable
+    }
+    unknown = sorted(set(steps) - set(by_step))
+    if unknown:
+        raise ValueError(f"no such steps in {job.name}: {unknown}; steps: {sorted(by_step)}")
+    return [key for step in steps for key in by_step[step]]
 
 
 def step_measures(instance: dg.DagsterInstance, run_id: str) -> dict[str, dict]:
@@ -167,23 +191,31 @@ def summary(run: dict) -> str:
     )
 
 
-def main(listens: int) -> None:
+def main(listens: int, steps: str) -> None:
     with demo_api_process(listens) as url:
-        previous_day, training, scored_day = measure_in_child(__spec__.name, "child", url)
+        runs = measure_in_child(__spec__.name, "child", url, steps)
     print(
         f"{listens:,} listens a day; the peak RSS of each step's own process (multiprocess"
         " executor), largest first.\n"
     )
-    for title, run in (
-        (f"The scored day, {scored_day['partition']} (models trained the day before)", scored_day),
+    previous_day, scored_day = runs[0], runs[-1]
+    trained = len(runs) == 3
+    titled = [
+        (
+            f"The scored day, {scored_day['partition']}"
+            f" ({'models trained the day before' if trained else f'only {steps}'})",
+            scored_day,
+        ),
         (f"The day before, {previous_day['partition']} (first day: no champion yet)", previous_day),
-        ("Training between them, on the day before's listens and reviews", training),
-    ):
+    ]
+    if trained:
+        titled.append(("Training between them, on the day before's listens and reviews", runs[1]))
+    for title, run in titled:
         print(f"{title}:\n\n{steps_table(run)}\n\n{summary(run)}\n")
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["child"]:
-        child(sys.argv[2])
+        child(sys.argv[2], sys.argv[3])
     else:
-        main(int(sys.argv[1]) if sys.argv[1:] else LISTENS)
+        main(int(sys.argv[1]) if sys.argv[1:] else LISTENS, sys.argv[2] if sys.argv[2:] else "")
