@@ -5,10 +5,10 @@ tracks and reviews scaled alike, as `DemoApiConfig.scaled` does), with the entit
 users (each account's person). Every day is written as Parquet (the baseline: what the IO
 manager writes), read back as the mart asset reads it, and published into a DuckDB file, so each
 day's ratio compares the two on the same tables in the same run. Each day is also published into
-a second DuckDB file as the mart did before `listen_id` was stored uncompressed (DuckDB's
-DICT_FSST compression of the distinct ids), so before and after are measured in one run. Then,
-over the days: the "top 10 tracks per genre over the last 7 days" query, and days 1-3 into
-PostgreSQL (COPY).
+a second DuckDB file as the mart did before its distinct text ids (`listen_id`, `entity_id`)
+were stored uncompressed (DuckDB's DICT_FSST compression), so before and after are measured in
+one run. Then, over the days: the "top 10 tracks per genre over the last 7 days" query, and
+days 1-3 into PostgreSQL (COPY).
 Usage: `python -m bench.bench_mart [DAYS]` (default 30); PostgreSQL at
 DATAPLATFORM_BENCH_MART_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test).
 """
@@ -153,16 +153,16 @@ def publish(target: MartTarget, day: str, rows: dict[MartTable, pa.Table | None]
         return publish_day(mart, day, rows)
 
 
-class CompressedListenIds(DuckDBMart):
-    """The DuckDB mart as it was before `listen_id` was stored uncompressed: every text column
-    compressed by DuckDB (DICT_FSST for the distinct ids)."""
+class CompressedIds(DuckDBMart):
+    """The DuckDB mart as it was before its distinct text ids were stored uncompressed: every
+    text column compressed by DuckDB (DICT_FSST for the distinct ids)."""
 
     dialect = replace(DUCKDB, uncompressed="")
 
 
 def publish_before(path: Path, day: str, rows: dict[MartTable, pa.Table | None]) -> PublishedDay:
     with closing(duckdb.connect(str(path))) as connection:
-        return publish_day(CompressedListenIds(connection, str(path)), day, rows)
+        return publish_day(CompressedIds(connection, str(path)), day, rows)
 
 
 def day_rows(published: PublishedDay) -> int:
@@ -254,7 +254,7 @@ def report(
         )  # fmt: skip
     print("Each day's tables (users, tracks, listens, reviews, entities) written as Parquet,")
     print("read back and published into the DuckDB mart, and into a second file as before")
-    print("(listen_id compressed by DuckDB; days 1-3, 10, 20, 28-30 shown):\n")
+    print("(text ids compressed by DuckDB; days 1-3, 10, 20, 28-30 shown):\n")
     header = ["day", "rows", "Parquet write s", "read s", "publish s", "(read+publish)/Parquet"]
     header += ["publish s, before", "ratio, before"]
     shown = [r for i, r in enumerate(rows) if i < 3 or i >= len(rows) - 3 or (i + 1) % 10 == 0]

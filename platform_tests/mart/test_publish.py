@@ -14,7 +14,13 @@ from dataplatform.mart.connection import connect
 from dataplatform.mart.days import read_day, source_path
 from dataplatform.mart.publish import MartConnection, PublishedDay, publish_day
 from dataplatform.mart.schema import MartSchemaError, quoted
-from dataplatform.mart.tables import LISTENS, MART_TABLES, RECOMMENDATIONS, USERS
+from dataplatform.mart.tables import (
+    LISTENS,
+    MART_TABLES,
+    RECOMMENDATIONS,
+    USER_GOLDEN,
+    USERS,
+)
 from dataplatform.mart.target import mart_target
 
 OpenMart = Callable[[], AbstractContextManager[MartConnection]]
@@ -241,20 +247,25 @@ def test_a_large_day_read_in_batches_is_stored_in_full_row_groups(tmp_path: Path
     assert row_groups == -(-rows // row_group)
 
 
-def test_listen_ids_are_stored_uncompressed(history: Path):
+def test_distinct_text_ids_are_stored_uncompressed(history: Path):
     """Distinct ids give DuckDB's dictionary nothing to share; compressing them cost 6x
     their Parquet write (`schema.column_definition`)."""
+    tables = (LISTENS, USER_GOLDEN)
     with connect(mart_target("", str(history))) as mart:
         publish_day(
             mart,
             DAY_1,
-            {LISTENS: read_day(source_path(str(history), LISTENS, DAY_1), LISTENS, DAY_1)},
+            {t: read_day(source_path(str(history), t, DAY_1), t, DAY_1) for t in tables},
         )
         mart.execute("CHECKPOINT")
-        stored = dict(
-            mart.query(
+        stored = {
+            (table.name, column): compression
+            for table in tables
+            for column, compression in mart.query(
                 "SELECT column_name, string_agg(DISTINCT compression) FROM"
-                " pragma_storage_info('listens') WHERE segment_type = 'VARCHAR' GROUP BY 1"
+                f" pragma_storage_info('{table.name}') WHERE segment_type = 'VARCHAR'"
+                " GROUP BY 1"
             )
-        )
-    assert stored == {"listen_id": "Uncompressed"}
+        }
+    assert stored[("listens", "listen_id")] == "Uncompressed"
+    assert stored[("user_golden", "entity_id")] == "Uncompressed"

@@ -122,8 +122,8 @@ def column_definition(dialect: Dialect, table: MartTable, column: str, canonical
     """A column as CREATE TABLE declares it. DuckDB compresses a text column with a dictionary
     and FSST when it writes it; for a 1,000,000-listens day's `listen_id` (distinct ids) that
     cost 0.6-0.8 s against 0.1 s to write the column to Parquet, so such columns are stored
-    uncompressed: the listens inserted ~40% faster, a whole day published ~6% faster, for a
-    quarter more file (bench/RESULTS.md)."""
+    uncompressed: the listens inserted ~40% faster for a quarter more file, the entity
+    snapshots' `entity_id` 2-3x faster (bench/RESULTS.md)."""
     definition = f"{quoted(column)} {dialect.ddl(canonical)}"
     if dialect.uncompressed and column in table.distinct_text:
         return f"{definition} {dialect.uncompressed}"

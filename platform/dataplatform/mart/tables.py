@@ -32,8 +32,8 @@ class MartTable:
     indexes: tuple[tuple[str, ...], ...] = ()
     # Model outputs exist only once a model has been trained: a missing day is not an error.
     optional: bool = False
-    # Text columns with a distinct value on every row (a fact's id): nothing for a dictionary
-    # to share, so DuckDB stores them uncompressed (`schema.column_definition` says why).
+    # Text ids distinct on (nearly) every row: nothing for a dictionary to share, so DuckDB
+    # stores them uncompressed (`schema.column_definition` says why).
     distinct_text: tuple[str, ...] = ()
 
     @property
@@ -97,6 +97,7 @@ USER_ENTITIES = MartTable(
     key=("user_id",),
     columns=("user_id", "entity_id"),
     description="Which resolved person (entity) each user account belongs to, as of a day.",
+    distinct_text=("entity_id",),  # few people have several accounts
     indexes=(("entity_id",),),
 )
 USER_GOLDEN = MartTable(
@@ -105,6 +106,7 @@ USER_GOLDEN = MartTable(
     kind=Kind.SNAPSHOT,
     key=("entity_id",),
     description="One golden record per resolved person, as of a day.",
+    distinct_text=("entity_id",),
 )
 RECOMMENDATIONS = MartTable(
     name="recommendations",
