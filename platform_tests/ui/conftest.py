@@ -42,7 +42,10 @@ def artifacts() -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
+# Module-scoped: Playwright's sync API marks its asyncio loop as running in this thread until it
+# stops, so any later test of the same worker that runs a loop (MLflow's ingestion into DataHub)
+# would fail with "This event loop is already running".
+@pytest.fixture(scope="module")
 def browser() -> Iterator["Browser"]:
     if sync_playwright is None:
         service_unavailable("playwright is not installed (pip install -e '.[dev]')")
